@@ -1,0 +1,39 @@
+# The README's commands. `make run` and `make test` install what is missing first.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV ?= uv
+
+.PHONY: run test lint format worker bench load install uv
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
+	  || python3 -m pip install --user --quiet --break-system-packages uv
+
+install: uv
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run imageuploader serve
+
+worker: install
+	$(UV) run dramatiq workers.main --processes 1 --threads 4
+
+test: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+bench: install
+	$(UV) run python -m bench
+
+# 20 uploaders + 20 readers for 60 s on a private PostgreSQL, Redis, app and worker (SECONDS=...).
+load: install
+	$(UV) run python -m bench.load --seconds $(or $(SECONDS),60)
