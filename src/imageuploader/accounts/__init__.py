@@ -1,0 +1,1 @@
+"""Users, API tokens, plan tiers and rendition sizes."""

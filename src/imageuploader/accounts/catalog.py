@@ -1,0 +1,204 @@
+"""Plans and sizes: the admin-editable catalogue that decides what users get."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import msgspec
+
+from imageuploader.accounts.schemas import PlanIn, PlanOut, PlanPatch, SizeIn, SizeOut, SizePatch
+from imageuploader.accounts.tables import Plan, PlanSize, Size, User
+from imageuploader.errors import Conflict, InvalidInput, NotFound
+
+RESERVED_SLUGS = frozenset({"original"})
+
+
+def _size_out(row: dict) -> SizeOut:
+    return SizeOut(slug=row["slug"], width=row["width"], height=row["height"], fit=row["fit"])
+
+
+def _check_box(width: int | None, height: int | None) -> None:
+    if width is None and height is None:
+        raise InvalidInput("A size needs a width, a height, or both.")
+
+
+async def list_sizes() -> list[SizeOut]:
+    rows = await Size.select(Size.slug, Size.width, Size.height, Size.fit).order_by(Size.id)
+    return [_size_out(r) for r in rows]
+
+
+async def get_size(slug: str) -> SizeOut:
+    row = (
+        await Size.select(Size.slug, Size.width, Size.height, Size.fit)
+        .where(Size.slug == slug)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No size named {slug!r}.")
+    return _size_out(row)
+
+
+async def create_size(data: SizeIn) -> SizeOut:
+    if data.slug in RESERVED_SLUGS:
+        raise InvalidInput(f"{data.slug!r} is reserved for the original image.")
+    _check_box(data.width, data.height)
+    if await Size.exists().where(Size.slug == data.slug):
+        raise Conflict(f"A size named {data.slug!r} already exists.")
+    await Size.insert(Size(slug=data.slug, width=data.width, height=data.height, fit=data.fit))
+    return await get_size(data.slug)
+
+
+async def update_size(slug: str, data: SizePatch) -> SizeOut:
+    current = await get_size(slug)
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    width = changes.get("width", current.width)
+    height = changes.get("height", current.height)
+    _check_box(width, height)
+    if changes:
+        await Size.update({getattr(Size, k): v for k, v in changes.items()}).where(
+            Size.slug == slug
+        )
+    return await get_size(slug)
+
+
+async def delete_size(slug: str) -> None:
+    size = await Size.select(Size.id).where(Size.slug == slug).first()
+    if size is None:
+        raise NotFound(f"No size named {slug!r}.")
+    plans = await PlanSize.select(PlanSize.plan.name).where(PlanSize.size == size["id"])
+    if plans:
+        names = ", ".join(sorted(p["plan.name"] for p in plans))
+        raise Conflict(f"Size {slug!r} is used by plan(s) {names}; remove it from them first.")
+    await Size.delete().where(Size.id == size["id"])
+
+
+async def list_plans(name: str | None = None) -> list[PlanOut]:
+    """All plans (or one) in three queries, whatever their number."""
+    query = Plan.select(
+        Plan.id,
+        Plan.name,
+        Plan.original_link,
+        Plan.expiring_links,
+        Plan.primary_size.slug.as_alias("primary"),
+    ).order_by(Plan.id)
+    if name is not None:
+        query = query.where(Plan.name == name)
+    plans = await query
+    links = (
+        await PlanSize.select(PlanSize.plan, PlanSize.size.slug.as_alias("slug"))
+        .where(PlanSize.plan.is_in([p["id"] for p in plans] or [-1]))
+        .order_by(PlanSize.id)
+    )
+    sizes: dict[int, list[str]] = defaultdict(list)
+    for link in links:
+        sizes[link["plan"]].append(link["slug"])
+    return [
+        PlanOut(
+            name=p["name"],
+            sizes=sizes[p["id"]],
+            primary_size=p["primary"],
+            original_link=p["original_link"],
+            expiring_links=p["expiring_links"],
+        )
+        for p in plans
+    ]
+
+
+async def get_plan(name: str) -> PlanOut:
+    found = await list_plans(name)
+    if not found:
+        raise NotFound(f"No plan named {name!r}.")
+    return found[0]
+
+
+async def _size_ids(slugs: list[str]) -> dict[str, int]:
+    if len(set(slugs)) != len(slugs):
+        raise InvalidInput("A plan lists each size once.")
+    rows = await Size.select(Size.id, Size.slug).where(Size.slug.is_in(slugs or [""]))
+    found = {r["slug"]: r["id"] for r in rows}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        raise InvalidInput(f"Unknown size(s): {', '.join(missing)}.")
+    return found
+
+
+def _primary(sizes: list[str], primary: str | None) -> str:
+    if not sizes:
+        raise InvalidInput("A plan needs at least one size.")
+    if primary is None:
+        return sizes[0]
+    if primary not in sizes:
+        raise InvalidInput(f"The primary size {primary!r} must be one of the plan's sizes.")
+    return primary
+
+
+async def create_plan(data: PlanIn) -> PlanOut:
+    primary = _primary(data.sizes, data.primary_size)
+    ids = await _size_ids(data.sizes)
+    if await Plan.exists().where(Plan.name == data.name):
+        raise Conflict(f"A plan named {data.name!r} already exists.")
+    async with Plan._meta.db.transaction():
+        plan = Plan(
+            name=data.name,
+            original_link=data.original_link,
+            expiring_links=data.expiring_links,
+            primary_size=ids[primary],
+        )
+        await plan.save()
+        if ids:
+            await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
+    return await get_plan(data.name)
+
+
+async def update_plan(name: str, data: PlanPatch) -> tuple[PlanOut, list[str]]:
+    """Apply a partial change; returns the plan and the slugs it gained."""
+    current = await get_plan(name)
+    plan_id = await Plan.select(Plan.id).where(Plan.name == name).first()
+    new_name = current.name if data.name is msgspec.UNSET else data.name
+    sizes = current.sizes if data.sizes is msgspec.UNSET else data.sizes
+    if data.primary_size is not msgspec.UNSET:
+        primary = _primary(sizes, data.primary_size)
+    elif current.primary_size in sizes:
+        primary = _primary(sizes, current.primary_size)
+    else:
+        primary = _primary(sizes, None)
+    ids = await _size_ids(sizes)
+    if new_name != name and await Plan.exists().where(Plan.name == new_name):
+        raise Conflict(f"A plan named {new_name!r} already exists.")
+    values = {
+        Plan.name: new_name,
+        Plan.primary_size: ids[primary],
+        Plan.original_link: current.original_link
+        if data.original_link is msgspec.UNSET
+        else data.original_link,
+        Plan.expiring_links: current.expiring_links
+        if data.expiring_links is msgspec.UNSET
+        else data.expiring_links,
+    }
+    gained = [s for s in sizes if s not in current.sizes]
+    lost = [s for s in current.sizes if s not in sizes]
+    async with Plan._meta.db.transaction():
+        await Plan.update(values).where(Plan.id == plan_id["id"])
+        if lost:
+            lost_ids = [r["id"] for r in await Size.select(Size.id).where(Size.slug.is_in(lost))]
+            await PlanSize.delete().where(
+                (PlanSize.plan == plan_id["id"]) & PlanSize.size.is_in(lost_ids)
+            )
+        if gained:
+            await PlanSize.insert(*(PlanSize(plan=plan_id["id"], size=ids[s]) for s in gained))
+    return await get_plan(new_name), gained
+
+
+async def delete_plan(name: str) -> None:
+    plan = await Plan.select(Plan.id).where(Plan.name == name).first()
+    if plan is None:
+        raise NotFound(f"No plan named {name!r}.")
+    holders = await User.count().where(User.plan == plan["id"])
+    if holders:
+        raise Conflict(
+            f"Plan {name!r} is held by {holders} user(s); move them to another plan first."
+        )
+    async with Plan._meta.db.transaction():
+        # SQLite may run without foreign-key enforcement: clear the links ourselves.
+        await PlanSize.delete().where(PlanSize.plan == plan["id"])
+        await Plan.delete().where(Plan.id == plan["id"])

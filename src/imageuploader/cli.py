@@ -1,0 +1,180 @@
+"""Command-line entry point: serve, migrate, create users, reprocess, rebalance."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from imageuploader.logs import configure_logging
+from imageuploader.settings import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _logging(settings: Settings) -> None:
+    configure_logging(settings.log_level)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from imageuploader.app import create_app
+
+    settings = _settings()
+    _logging(settings)
+    app = create_app(settings)
+    print(f"imageuploader: serving on http://{settings.host}:{settings.port}", flush=True)
+    # Our JSON logging stays in charge; the app logs each request with its id.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+async def _prepare(settings: Settings) -> None:
+    from imageuploader import db
+    from imageuploader.accounts.seed import seed
+
+    db.use_engine(db.engine_for(settings.database_url))
+    await db.migrate()
+    await seed(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings().with_secret()
+    _logging(settings)
+    asyncio.run(_prepare(settings))
+    print("database migrated and seeded")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from imageuploader.accounts import users
+    from imageuploader.accounts.schemas import UserIn
+    from imageuploader.errors import DomainError
+
+    settings = _settings().with_secret()
+    _logging(settings)
+    password = args.password or os.environ.get("NEW_USER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("error: give --password or NEW_USER_PASSWORD", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"Password for {args.username}: ")
+
+    async def run() -> None:
+        await _prepare(settings)
+        user = await users.create_user(
+            UserIn(username=args.username, password=password, plan=args.plan, is_admin=args.admin)
+        )
+        role = "admin" if user.is_admin else "user"
+        print(f"created {role} {user.username!r} on plan {args.plan}")
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from imageuploader import maintenance
+    from imageuploader.runtime import build_runtime
+
+    settings = _settings().with_secret()
+    _logging(settings)
+
+    async def run() -> maintenance.ReprocessResult:
+        await _prepare(settings)
+        rt = build_runtime(settings)
+        try:
+            return await maintenance.reprocess(
+                rt, everything=args.all, say=lambda line: print(line, flush=True)
+            )
+        finally:
+            rt.broker.close()
+
+    result = asyncio.run(run())
+    if result.queued:
+        print(f"{result.queued} renditions queued")
+    else:
+        print(f"{result.selected} renditions: {result.ready} ready, {result.failed} failed")
+    return 1 if result.failed else 0
+
+
+def cmd_rebalance(args: argparse.Namespace) -> int:
+    from imageuploader import maintenance
+    from imageuploader.storage import S3Storage, storage_from_url
+
+    settings = _settings().with_secret()
+    _logging(settings)
+    storage = storage_from_url(
+        settings.storage_url, buckets=settings.s3_buckets, public_url=settings.s3_public_url
+    )
+    if not isinstance(storage, S3Storage):
+        print("error: rebalance applies to S3 storage (STORAGE_URL=s3://...)", file=sys.stderr)
+        return 2
+
+    async def run() -> object:
+        await _prepare(settings)
+        await asyncio.to_thread(storage.ensure_ready)  # a newly listed bucket may not exist
+        return await maintenance.rebalance_buckets(
+            storage, dry_run=args.dry_run, say=lambda line: print(line, flush=True)
+        )
+
+    report = asyncio.run(run())
+    if isinstance(report, int):
+        print(f"{report} images would move")
+        return 0
+    print(
+        f"examined {report.examined}, moved {report.moved}, "
+        f"in place {report.already_in_place}, stray copies deleted {report.orphans_deleted}"
+    )
+    for missing in report.missing:
+        print(f"MISSING {missing.image_id} {missing.location}/{missing.key}", file=sys.stderr)
+    for image_id, error in report.errors:
+        print(f"ERROR {image_id}: {error}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="imageuploader", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the web app (HOST, PORT)").set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply migrations and seed").set_defaults(func=cmd_migrate)
+    cu = sub.add_parser("create-user", help="create a user or an admin")
+    cu.add_argument("username")
+    cu.add_argument("--password", help="(or NEW_USER_PASSWORD, or asked on a terminal)")
+    cu.add_argument("--plan", default="Basic", help="plan name (default Basic)")
+    cu.add_argument("--admin", action="store_true", help="make the user an administrator")
+    cu.set_defaults(func=cmd_create_user)
+    rp = sub.add_parser(
+        "reprocess",
+        help="make missing and failed renditions (queued on a Redis broker, else done here)",
+    )
+    rp.add_argument("--all", action="store_true", help="remake every rendition")
+    rp.set_defaults(func=cmd_reprocess)
+    rb = sub.add_parser(
+        "rebalance",
+        help="after changing S3_BUCKETS: move images to their ring bucket (stop workers first)",
+    )
+    rb.add_argument("--dry-run", action="store_true", help="only list what would move")
+    rb.set_defaults(func=cmd_rebalance)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

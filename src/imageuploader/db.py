@@ -1,0 +1,91 @@
+"""Database engine selection from DATABASE_URL, binding tables, and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+log = logging.getLogger(__name__)
+
+
+def engine_for(database_url: str) -> Engine:
+    """Build (but do not connect) the Piccolo engine a DATABASE_URL names."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy does.
+        path = Path(unquote(database_url[len("sqlite:///") :]))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path))
+    if parts.scheme in ("postgres", "postgresql"):
+        return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+    raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
+
+
+def all_tables() -> list[type]:
+    """Every table of every registered Piccolo app, plus Piccolo's own."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from imageuploader.accounts.piccolo_app import APP_CONFIG as accounts
+    from imageuploader.images.piccolo_app import APP_CONFIG as images
+
+    return [*accounts.table_classes, *images.table_classes, Migration]
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table, and Piccolo's migration runner, at `engine`.
+
+    Piccolo looks its engine up through `piccolo_conf.DB`; binding it here
+    lets the app factory choose the database from its settings object.
+    """
+    import piccolo_conf
+
+    piccolo_conf.DB = engine
+    for table in all_tables():
+        table._meta.db = engine
+
+
+async def migrate() -> None:
+    """Apply every pending migration of every app (idempotent)."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise RuntimeError(f"database migration failed: {result.message}")
+
+
+async def ping() -> None:
+    """Raise if the database does not answer a trivial query."""
+    from imageuploader.accounts.tables import Size
+
+    await Size.raw("SELECT 1").run()
+
+
+def pool_starter(engine: Engine, max_size: int) -> Callable[[], Awaitable[None]]:
+    """For a worker process: a callable that starts a PostgreSQL pool on first use.
+
+    A pool belongs to the event loop that opened it, and a Dramatiq worker runs
+    its async actors on a loop of its own that only exists once the worker has
+    booted, so the pool is opened lazily from inside an actor. Without it every
+    query opens a new connection, which dominated the cost of a small rendition.
+    """
+    started = False
+    lock: asyncio.Lock | None = None
+
+    async def start() -> None:
+        nonlocal started, lock
+        if started or max_size <= 0 or not isinstance(engine, PostgresEngine):
+            return
+        lock = lock or asyncio.Lock()
+        async with lock:
+            if not started:
+                await engine.start_connection_pool(min_size=1, max_size=max_size)
+                started = True
+
+    return start

@@ -1,0 +1,1 @@
+"""Uploaded images, their renditions, listing, deletion and links."""

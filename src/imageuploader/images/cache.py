@@ -1,0 +1,174 @@
+"""Read cache for image views (list pages, details), invalidated per owner by a generation.
+
+Every key carries the owner's generation counter, read before the database is
+queried; any change to an owner's images bumps the counter, so entries made
+before the change are never read again (they expire on their own). Workers are
+separate processes, so with Redis the counter lives in Redis. The viewer's plan
+decides what a view contains: its fingerprint is part of the key, so a plan edit
+or a change of a user's plan is a different key without any extra bookkeeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+import anyio
+import msgspec
+import redis
+
+from imageuploader.accounts.schemas import PlanOut
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TTL_SECONDS = 600
+PREFIX = "imageuploader:cache"
+
+
+class Backend(Protocol):
+    """Blocking key-value operations; ImageCache runs them in a worker thread."""
+
+    def generation(self, owner_id: int) -> int: ...
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    def bump(self, owner_id: int) -> None: ...
+    def ping(self) -> None: ...
+
+
+class MemoryBackend:
+    """In-process: right when the web app runs the workers as its own threads."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._lock = threading.Lock()  # worker threads invalidate while requests read
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._generations: dict[int, int] = {}
+        self._max = max_entries
+
+    def generation(self, owner_id: int) -> int:
+        with self._lock:
+            return self._generations.get(owner_id, 0)
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def bump(self, owner_id: int) -> None:
+        with self._lock:
+            self._generations[owner_id] = self._generations.get(owner_id, 0) + 1
+
+    def ping(self) -> None:
+        return None
+
+
+class RedisBackend:
+    """Shared by every web and worker process; a blocking client works on any event loop."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+
+    def generation(self, owner_id: int) -> int:
+        return int(self.client.get(f"{PREFIX}:gen:{owner_id}") or 0)
+
+    def get(self, key: str) -> bytes | None:
+        return self.client.get(key)  # type: ignore[return-value]
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self.client.set(key, value, ex=ttl)
+
+    def bump(self, owner_id: int) -> None:
+        self.client.incr(f"{PREFIX}:gen:{owner_id}")
+
+    def ping(self) -> None:
+        self.client.ping()
+
+
+def plan_fingerprint(plan: PlanOut | None) -> str:
+    """A short digest of everything in the plan that shapes a view."""
+    if plan is None:
+        return "noplan"
+    return hashlib.sha256(msgspec.json.encode(plan)).hexdigest()[:16]
+
+
+class ImageCache:
+    """Cached views of one owner's images, as msgspec-encoded JSON."""
+
+    def __init__(self, backend: Backend, ttl: int = TTL_SECONDS) -> None:
+        self.backend = backend
+        self.ttl = ttl
+
+    async def fetch(
+        self,
+        owner_id: int,
+        name: str,
+        kind: type[T],
+        compute: Callable[[], Awaitable[tuple[T, bool]]],
+    ) -> T:
+        """The cached view `name` of the owner's images, else `compute()`'s.
+
+        `compute` returns the value and whether it may be stored (an admin's view
+        of someone else's image is not the owner's entry).
+        """
+        key = None
+        try:
+            key, raw = await anyio.to_thread.run_sync(self._lookup, owner_id, name)
+        except redis.RedisError as exc:
+            log.warning("cache unavailable, reading the database: %s", exc)
+            raw = None
+        if raw is not None:
+            try:
+                return msgspec.json.decode(raw, type=kind)
+            except msgspec.DecodeError:
+                log.warning("dropping an undecodable cache entry %s", key)
+        value, cacheable = await compute()
+        if key is not None and cacheable:
+            try:
+                encoded = msgspec.json.encode(value)
+                await anyio.to_thread.run_sync(self.backend.set, key, encoded, self.ttl)
+            except redis.RedisError as exc:
+                log.warning("could not store a cache entry: %s", exc)
+        return value
+
+    def _lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
+        # The generation is read before the database: a view computed while a
+        # change commits lands under the old generation and is never served.
+        key = f"{PREFIX}:v:{owner_id}:{self.backend.generation(owner_id)}:{name}"
+        return key, self.backend.get(key)
+
+    async def invalidate(self, owner_id: int) -> None:
+        """Forget every cached view of this owner's images."""
+        try:
+            await anyio.to_thread.run_sync(self.backend.bump, owner_id)
+        except redis.RedisError as exc:
+            # The change itself is committed; entries expire within the TTL.
+            log.error("could not invalidate the cache of user %s: %s", owner_id, exc)
+
+    async def ping(self) -> None:
+        # Abandoned on timeout: /health must answer even when Redis hangs.
+        await anyio.to_thread.run_sync(self.backend.ping, abandon_on_cancel=True)
+
+
+def cache_from_url(cache_url: str | None) -> ImageCache:
+    """Redis for `redis://`/`rediss://`, in-process for `memory://` or unset."""
+    if cache_url and cache_url.startswith(("redis://", "rediss://")):
+        return ImageCache(RedisBackend(cache_url))
+    return ImageCache(MemoryBackend())

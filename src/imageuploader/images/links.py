@@ -1,0 +1,131 @@
+"""Expiring links: presigned S3 URLs, or app URLs carrying an HMAC-signed token.
+
+A local-storage link is `/s/{token}`; the token names the image, the rendition
+and the expiry, signed with SECRET_KEY by itsdangerous, so serving it needs no
+database row of its own and any changed character fails the signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import msgspec
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from imageuploader.accounts.users import CurrentUser, load_user
+from imageuploader.errors import DomainError, Forbidden, InvalidInput, NotFound
+from imageuploader.images import keys
+from imageuploader.images.media import Located, image_row, locate, plan_of
+from imageuploader.storage import Storage
+
+MIN_SECONDS = 300
+MAX_SECONDS = 30_000
+SHARED_PATH = "/s/"
+_SALT = "imageuploader.expiring-link"
+
+Clock = Callable[[], datetime]
+
+
+class LinkExpired(DomainError):
+    status_code = 410
+
+
+class ExpiringLinkIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /api/images/{id}/expiring-links."""
+
+    seconds: int
+    rendition: str = keys.ORIGINAL
+
+
+class ExpiringLinkOut(msgspec.Struct):
+    url: str
+    expires_at: datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SignedTarget:
+    """What a valid token grants: one object of one image until `expires_at`."""
+
+    image_id: str
+    slug: str
+    expires_at: datetime
+
+
+class LinkService:
+    def __init__(self, storage: Storage, secret_key: str, clock: Clock = utcnow) -> None:
+        self.storage = storage
+        self.clock = clock
+        self._signer = URLSafeSerializer(secret_key, salt=_SALT)
+
+    async def create(
+        self,
+        user: CurrentUser,
+        image_id: str,
+        seconds: int,
+        rendition: str = keys.ORIGINAL,
+        *,
+        base_url: str = "",
+    ) -> ExpiringLinkOut:
+        """A link to `rendition` of the caller's image that anyone may open until expiry."""
+        # bool is an int in Python; a JSON `true` is not a duration.
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise InvalidInput("seconds: must be a whole number.")
+        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+            raise InvalidInput(
+                f"seconds: must be between {MIN_SECONDS} and {MAX_SECONDS} (got {seconds})."
+            )
+        row = await image_row(user, image_id)
+        plan = await plan_of(user, row["owner"])
+        if not (plan and plan.expiring_links):
+            raise Forbidden("Your plan does not include expiring links.")
+        found = await locate(image_id, rendition, plan, row)
+        expires_at = self.clock().replace(microsecond=0) + timedelta(seconds=seconds)
+        url = await anyio.to_thread.run_sync(
+            lambda: self.storage.presign_get(
+                found.location,
+                found.key,
+                timedelta(seconds=seconds),
+                response_content_type=found.content_type,
+            )
+        )
+        if url is None:
+            token = self._signer.dumps([found.image_id, found.slug, int(expires_at.timestamp())])
+            url = f"{base_url.rstrip('/')}{SHARED_PATH}{token}"
+        return ExpiringLinkOut(url=url, expires_at=expires_at)
+
+    def verify(self, token: str) -> SignedTarget:
+        """The target of a token; Forbidden if it was altered, LinkExpired if too old."""
+        try:
+            payload = self._signer.loads(token)
+            image_id, slug, expires = payload
+        except (BadSignature, ValueError, TypeError):
+            raise Forbidden("This link is not valid.") from None
+        # base64 ignores the spare low bits of a final character, so a changed
+        # last character can still decode to the same signature: only the exact
+        # token we issued is accepted.
+        if self._signer.dumps(payload) != token:
+            raise Forbidden("This link is not valid.")
+        expires_at = datetime.fromtimestamp(expires, UTC)
+        if self.clock() > expires_at:
+            raise LinkExpired("This link has expired.")
+        return SignedTarget(image_id=image_id, slug=slug, expires_at=expires_at)
+
+    async def resolve(self, token: str) -> tuple[Located, SignedTarget]:
+        """The stored object a token grants, if its image and the owner's plan still allow it."""
+        target = self.verify(token)
+        try:
+            row = await image_row(None, target.image_id)
+        except NotFound:
+            raise NotFound("The image behind this link was deleted.") from None
+        owner = await load_user(row["owner"])
+        plan = owner.plan if owner else None
+        if not (plan and plan.expiring_links):
+            raise Forbidden("This link is no longer valid.")
+        return await locate(target.image_id, target.slug, plan, row), target

@@ -1,0 +1,15 @@
+"""Piccolo app registration for the image tables and migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from imageuploader.images.tables import Image, Rendition
+
+APP_CONFIG = AppConfig(
+    app_name="images",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Image, Rendition],
+    migration_dependencies=["imageuploader.accounts.piccolo_app"],
+    commands=[],
+)

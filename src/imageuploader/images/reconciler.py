@@ -1,0 +1,40 @@
+"""Never lose work: queue again what a lost message or a dead worker left undone."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import anyio
+
+from imageuploader.images import renditions
+from imageuploader.images.jobs import Jobs
+
+log = logging.getLogger(__name__)
+
+
+async def reconcile_once(jobs: Jobs, older_than: timedelta) -> int:
+    """Create rows the plans call for, re-queue stale pending ones; return the count."""
+    queued = 0
+    while created := await renditions.create_missing():
+        await jobs.render(created)
+        queued += len(created)
+    while stale := await renditions.stale_pending(older_than):
+        await jobs.render(stale)
+        queued += len(stale)
+    if queued:
+        log.info("reconciler queued %d renditions", queued)
+    return queued
+
+
+async def reconcile_forever(jobs: Jobs, older_than: timedelta, every: float) -> None:
+    """Run `reconcile_once` every `every` seconds (after a first wait: the app runs one
+    sweep at start-up); a failed sweep is logged, not fatal."""
+    while True:
+        await anyio.sleep(every)
+        # Shielded: cancelling mid-query at shutdown would strand a DB connection.
+        with anyio.CancelScope(shield=True):
+            try:
+                await reconcile_once(jobs, older_than)
+            except Exception:
+                log.exception("reconciler sweep failed; retrying in %ss", every)

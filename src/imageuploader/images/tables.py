@@ -1,0 +1,54 @@
+"""Piccolo tables for images and their renditions."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    UUID,
+    BigInt,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from imageuploader.accounts.tables import User
+
+STATUSES = ("pending", "ready", "failed")
+
+
+class Image(Table, tablename="images"):
+    """An uploaded original; `location` is the bucket (or local root) it lives in."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    caption = Text(default="")
+    width = Integer()
+    height = Integer()
+    format = Varchar(length=10)
+    mime_type = Varchar(length=50)
+    bytes = BigInt()
+    location = Varchar(length=100)
+    original_key = Varchar(length=200)
+    # A decoded, downsized copy that lets workers skip decoding the original.
+    intermediate_key = Varchar(length=200, null=True, default=None)
+    created_at = Timestamptz(index=True)
+
+
+class Rendition(Table, tablename="renditions"):
+    """One resized copy of an image for one size slug."""
+
+    image = ForeignKey(Image, on_delete=OnDelete.cascade, index=True)
+    slug = Varchar(length=50)
+    status = Varchar(length=10, default="pending", index=True)
+    width = Integer(null=True, default=None)
+    height = Integer(null=True, default=None)
+    bytes = BigInt(null=True, default=None)
+    format = Varchar(length=10, null=True, default=None)
+    key = Varchar(length=200, null=True, default=None)
+    error = Text(null=True, default=None)
+    attempts = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

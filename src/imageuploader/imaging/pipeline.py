@@ -1,0 +1,241 @@
+"""The rendition pipeline: uploaded bytes in, encoded renditions out, as ordered small steps.
+
+Steps (after imgproxy's mainPipeline): probe the header (type, pixel limit,
+resolutions) -> load with shrink-on-load, upright, sized for the largest
+rendition -> sRGB 8-bit -> into memory (the one full decode, which also proves
+the file is not truncated) -> per rendition: resize (and attention-crop for
+cover) from that intermediate -> encode.
+
+Everything here is synchronous and CPU-bound: call it from a worker thread
+(`anyio.to_thread.run_sync`, a Dramatiq actor). The heavy lifting happens in
+libvips, which pyvips calls through cffi with the GIL released, and libvips
+images are immutable, so these functions are thread-safe and a `Decoded` can
+be shared between threads.
+
+Policies:
+- animated or multi-page images: only the first frame/page is decoded and
+  rendered (libvips' default), so frame count never multiplies the cost;
+- output: JPEG q85 for opaque images; WebP q85 (lossy colour, lossless alpha,
+  far smaller than PNG, read by every current browser) when the source has an
+  alpha channel;
+  all metadata (EXIF, GPS, XMP, IPTC, ICC) is dropped; pixels are sRGB, the
+  colour space browsers assume for untagged images;
+- sizes: computed by `geometry.target` with round-half-up from the original's
+  upright size, then forced exactly, so libvips' own rounding never leaks out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pillow_heif
+import pyvips
+
+from imageuploader.imaging.errors import CorruptImage
+from imageuploader.imaging.geometry import SizeSpec, Target, needed_size, target
+from imageuploader.imaging.intermediate import (
+    Decoded,
+    covers,
+    decode_intermediate,
+    encode_intermediate,
+)
+from imageuploader.imaging.probe import ImageInfo, probe
+
+__all__ = [
+    "Decoded",
+    "Rendered",
+    "SizeSpec",
+    "covers",
+    "decode",
+    "decode_intermediate",
+    "encode_intermediate",
+    "render",
+    "render_all",
+]
+
+JPEG_QUALITY: Final = 85
+WEBP_QUALITY: Final = 85
+_NO_CODEC: Final = "has not been built in"  # libheif: no decoder for this codec
+_UNBOUNDED: Final = 10_000_000  # libvips' maximum target side: "no constraint"
+# Metadata libvips may carry on the decoded image; none of it may reach a rendition.
+_METADATA_PREFIXES: Final = (
+    *("exif-", "xmp-", "iptc-", "icc-", "heif-", "orientation", "resolution-unit"),
+    # animation and palette hints would make savers write animations or palettes
+    *("n-pages", "page-height", "delay", "loop", "gif-", "palette", "background"),
+    "bits-per-sample",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One encoded rendition, ready to store."""
+
+    slug: str
+    data: bytes
+    width: int
+    height: int
+    format: str  # "jpeg" or "webp"
+    content_type: str
+
+
+def _box(info: ImageInfo, width: int, height: int) -> tuple[int, int]:
+    if width * info.oriented_height >= height * info.oriented_width:
+        return (width, _UNBOUNDED)
+    return (_UNBOUNDED, height)
+
+
+def load(data: bytes, info: ImageInfo, width: int, height: int) -> pyvips.Image:
+    """Lazily open the first frame, upright, shrunk on load to at least width x height.
+
+    Only the dominant side is constrained: libvips then rounds the other side
+    from it, which can never fall below what `needed_size` asked for.
+    `fail_on=error` goes through option_string because thumbnail_buffer does
+    not forward its own fail_on argument to the loader in libvips 8.18.
+    """
+    box = _box(info, width, height)
+    # Converts CMYK and ICC-tagged (P3, Adobe RGB) input; untagged pixels are
+    # already sRGB by convention, and an sRGB-to-sRGB transform would only cost time.
+    colour = {"export_profile": "srgb"} if info.colour_managed else {}
+    return pyvips.Image.thumbnail_buffer(
+        data,
+        box[0],
+        height=box[1],
+        size="down",
+        no_rotate=False,
+        option_string="fail_on=error",
+        **colour,
+    )
+
+
+def to_srgb(image: pyvips.Image) -> pyvips.Image:
+    """Make any decoded image 8-bit sRGB with 3 bands, or 4 with alpha (grey, 16-bit, ...)."""
+    if image.interpretation != "srgb" or image.format != "uchar":
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    wanted = 4 if image.hasalpha() else 3
+    if image.bands > wanted:
+        image = image.extract_band(0, n=wanted)
+    return image
+
+
+def strip_metadata(image: pyvips.Image) -> pyvips.Image:
+    """Drop EXIF/XMP/ICC/... so the intermediate is just pixels (copy shares them)."""
+    image = image.copy(interpretation="srgb")
+    for name in image.get_fields():
+        if name.startswith(_METADATA_PREFIXES):
+            image.remove(name)
+    return image
+
+
+def decode(
+    data: bytes,
+    specs: Sequence[SizeSpec],
+    *,
+    max_pixels: int,
+    declared: tuple[int, int] | None = None,
+    min_resolution: tuple[int, int] | None = None,
+) -> Decoded:
+    """Check the upload and decode it once, just large enough for every spec in `specs`.
+
+    Raises the `errors` classes: UnsupportedImageType, ImageTooLarge,
+    ResolutionMismatch, ResolutionTooSmall (all from the header, before any
+    pixel is decoded), then CorruptImage if the pixel data does not decode.
+    Pass every size the image will ever need so that workers can render the
+    rest from `encode_intermediate(decoded)`.
+    """
+    if not specs:
+        raise ValueError("decode() needs at least one SizeSpec.")
+    info = probe(data, max_pixels=max_pixels, declared=declared, min_resolution=min_resolution)
+    width, height = needed_size(specs, info.oriented_width, info.oriented_height)
+    try:
+        try:
+            image = load(data, info, width, height).copy_memory()
+        except pyvips.Error as exc:
+            if info.format != "heic" or _NO_CODEC not in str(exc):
+                raise
+            image = load_hevc(data, _box(info, width, height))
+        image = strip_metadata(to_srgb(image)).copy_memory()  # the single full decode
+    except (pyvips.Error, ValueError, RuntimeError) as exc:
+        raise CorruptImage(
+            f"The {info.format.upper()} file is damaged or truncated and cannot be decoded."
+        ) from exc
+    return Decoded(info=info, image=image)
+
+
+def load_hevc(data: bytes, box: tuple[int, int]) -> pyvips.Image:
+    """Decode HEVC-coded HEIC (phone photos) with pillow-heif's bundled libde265.
+
+    pyvips-binary's libheif reads HEIC headers but carries no HEVC decoder
+    (patents), so libvips cannot decode the pixels itself. pillow-heif applies
+    the container's rotation and mirror, so the result is already upright.
+    """
+    heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
+    picture = heif.to_pillow()
+    if picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA" if "A" in picture.mode else "RGB")
+    bands = len(picture.mode)
+    image = pyvips.Image.new_from_memory(
+        picture.tobytes(), picture.width, picture.height, bands, "uchar"
+    ).copy(interpretation="srgb")
+    return image.thumbnail_image(box[0], height=box[1], size="down")
+
+
+def resize(image: pyvips.Image, geometry: Target) -> pyvips.Image:
+    """Scale to the exact planned size, then attention-crop if the spec is cover."""
+    if (image.width, image.height) != (geometry.scaled_width, geometry.scaled_height):
+        image = image.thumbnail_image(
+            geometry.scaled_width,
+            height=geometry.scaled_height,
+            size="force",  # exact dims: aspect is already right to within rounding
+            no_rotate=True,
+        )
+    if geometry.crops:
+        image = image.smartcrop(geometry.width, geometry.height, interesting="attention")
+    return image
+
+
+def encode(image: pyvips.Image) -> tuple[bytes, str]:
+    """Encode for the web without any metadata; returns (bytes, format)."""
+    if image.hasalpha():
+        return image.webpsave_buffer(Q=WEBP_QUALITY, keep="none"), "webp"
+    return image.jpegsave_buffer(Q=JPEG_QUALITY, keep="none", optimize_coding=True), "jpeg"
+
+
+def render(decoded: Decoded, spec: SizeSpec) -> Rendered:
+    """Make one rendition of `spec` from `decoded` (see `covers` for quality)."""
+    info = decoded.info
+    geometry = target(spec, info.oriented_width, info.oriented_height)
+    image = resize(decoded.image, geometry)
+    data, fmt = encode(image)
+    return Rendered(
+        slug=spec.slug,
+        data=data,
+        width=image.width,
+        height=image.height,
+        format=fmt,
+        content_type=f"image/{fmt}",
+    )
+
+
+def render_all(
+    data: bytes,
+    specs: Sequence[SizeSpec],
+    *,
+    max_pixels: int,
+    declared: tuple[int, int] | None = None,
+    min_resolution: tuple[int, int] | None = None,
+) -> list[Rendered]:
+    """Decode once and render every spec, smallest output first (list order follows)."""
+    decoded = decode(
+        data, specs, max_pixels=max_pixels, declared=declared, min_resolution=min_resolution
+    )
+    info = decoded.info
+
+    def area(spec: SizeSpec) -> int:
+        geometry = target(spec, info.oriented_width, info.oriented_height)
+        return geometry.scaled_width * geometry.scaled_height
+
+    return [render(decoded, spec) for spec in sorted(specs, key=area)]

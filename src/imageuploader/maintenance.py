@@ -1,0 +1,132 @@
+"""Operator tasks behind the CLI: reprocess renditions, rebalance images over buckets."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+import anyio.from_thread
+
+from imageuploader.images import renditions
+from imageuploader.images.renditions import WorkerContext
+from imageuploader.images.tables import Image, Rendition
+from imageuploader.runtime import Runtime
+from imageuploader.storage import S3Storage
+from imageuploader.storage.rebalance import (
+    Placement,
+    RebalanceEvent,
+    RebalanceReport,
+    rebalance,
+)
+
+Say = Callable[[str], None]
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ReprocessResult:
+    selected: int
+    queued: int = 0
+    ready: int = 0
+    failed: int = 0
+
+
+async def select_for_reprocess(*, everything: bool) -> list[int]:
+    """Rows the plans call for but lack, plus failed (or, with `everything`, all) ones."""
+    created: list[int] = []
+    while batch := await renditions.create_missing():
+        created += batch
+    reset = await renditions.reset_for_reprocess(everything=everything)
+    return sorted(set(created) | set(reset))
+
+
+async def reprocess(rt: Runtime, *, everything: bool, say: Say) -> ReprocessResult:
+    """Queue the work on a Redis broker, or do it here when the queue is in-process
+    (the embedded default has no worker outside the app)."""
+    ids = await select_for_reprocess(everything=everything)
+    await _invalidate_owners(rt, ids)  # their views now say "pending"
+    if not rt.in_process_workers:
+        await rt.jobs.render(ids)
+        say(f"queued {len(ids)} renditions for the workers")
+        return ReprocessResult(selected=len(ids), queued=len(ids))
+    ctx = WorkerContext(storage=rt.storage, max_pixels=rt.settings.max_pixels, cache=rt.cache)
+    ready = failed = 0
+    for done, rendition_id in enumerate(ids, 1):
+        try:
+            outcome = await renditions.make_rendition(ctx, rendition_id, final_attempt=True)
+        except Exception as exc:  # the next run picks it up again; keep going
+            outcome = f"error: {exc}"
+        ready += outcome in ("ready", "already-ready")
+        failed += outcome == "failed"
+        say(f"[{done}/{len(ids)}] rendition {rendition_id}: {outcome}")
+    return ReprocessResult(selected=len(ids), ready=ready, failed=failed)
+
+
+async def _invalidate_owners(rt: Runtime, rendition_ids: list[int]) -> None:
+    owners: set[int] = set()
+    for start in range(0, len(rendition_ids), CHUNK):  # bounded IN lists
+        chunk = rendition_ids[start : start + CHUNK]
+        images = await Rendition.select(Rendition.image).where(Rendition.id.is_in(chunk))
+        rows = await Image.select(Image.owner).where(
+            Image.id.is_in(list({r["image"] for r in images}))
+        )
+        owners |= {r["owner"] for r in rows}
+    for owner in owners:
+        await rt.cache.invalidate(owner)
+
+
+async def placements() -> list[Placement]:
+    """Every image with the keys it owns, as the database records them."""
+    owned: dict[str, list[str]] = defaultdict(list)
+    for r in await Rendition.select(Rendition.image, Rendition.key).where(
+        Rendition.key.is_not_null()
+    ):
+        owned[str(r["image"])].append(r["key"])
+    rows = await Image.select(
+        Image.id, Image.location, Image.original_key, Image.intermediate_key
+    ).order_by(Image.created_at)
+    return [
+        Placement(
+            image_id=str(row["id"]),
+            location=row["location"],
+            keys=[
+                k
+                for k in (row["original_key"], row["intermediate_key"], *owned[str(row["id"])])
+                if k
+            ],
+        )
+        for row in rows
+    ]
+
+
+async def _set_location(image_id: str, bucket: str) -> None:
+    await Image.update({Image.location: bucket}).where(Image.id == uuid.UUID(image_id))
+
+
+async def rebalance_buckets(
+    storage: S3Storage, *, dry_run: bool, say: Say
+) -> RebalanceReport | int:
+    """Move images whose ring bucket changed (after S3_BUCKETS changed); with
+    `dry_run`, only count them."""
+    found = await placements()
+    if dry_run:
+        moving = [p for p in found if storage.locate(p.image_id) != p.location]
+        for p in moving:
+            say(f"would move {p.image_id}: {p.location} -> {storage.locate(p.image_id)}")
+        return len(moving)
+
+    def commit(image_id: str, bucket: str) -> None:
+        # Called from the rebalance thread; the row is updated on the event loop.
+        anyio.from_thread.run(_set_location, image_id, bucket)
+
+    def progress(event: RebalanceEvent) -> None:
+        if event.action != "in_place":
+            detail = f" ({event.detail})" if event.detail else ""
+            say(f"{event.action} {event.image_id}: {event.source} -> {event.target}{detail}")
+
+    return await anyio.to_thread.run_sync(
+        lambda: rebalance(storage, found, commit, progress=progress)
+    )

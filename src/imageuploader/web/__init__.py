@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by controllers: auth, dependencies, error mapping."""

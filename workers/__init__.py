@@ -1,0 +1,1 @@
+"""Background workers: the Dramatiq broker set-up and the (thin) actors."""
