@@ -1,0 +1,124 @@
+"""The benchmark's pure helpers on tiny inputs: no timings are asserted (they live in bench/)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pyvips
+from piccolo.columns import Varchar
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
+
+from bench import child, photos, rendition_set, report
+from bench.queries import QueryCounter, counting, delta, table_of
+from bench.stats import median, percentile
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_photos_are_deterministic_and_seeded() -> None:
+    first = photos.photo_jpeg(96, 64, seed=3)
+    assert digest(photos.photo_jpeg(96, 64, seed=3)) == digest(first)
+    assert digest(photos.photo_jpeg(96, 64, seed=4)) != digest(first)
+    image = pyvips.Image.new_from_buffer(first, "")
+    assert (image.width, image.height, image.bands) == (96, 64, 3)
+    assert image.get("vips-loader") == "jpegload_buffer"
+
+
+def test_photos_have_structure_not_flat_colour() -> None:
+    image = photos.photo(120, 80, seed=1)
+    assert all(image[band].deviate() > 5 for band in range(3))
+
+
+def test_tagged_copies_differ_in_bytes_not_pixels() -> None:
+    data = photos.photo_jpeg(64, 48)
+    one, two = photos.tagged(data, 1), photos.tagged(data, 2)
+    assert len({digest(data), digest(one), digest(two)}) == 3
+    pixels = {
+        bytes(pyvips.Image.new_from_buffer(d, "").write_to_memory()) for d in (data, one, two)
+    }
+    assert len(pixels) == 1
+    with pytest.raises(ValueError, match="JPEG"):
+        photos.tagged(b"GIF89a", 1)
+
+
+def test_median_and_nearest_rank_percentile() -> None:
+    samples = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert median(samples) == 3.0
+    assert percentile(samples, 95) == 5.0
+    assert percentile(samples, 40) == 2.0
+    assert percentile(list(map(float, range(1, 21))), 95) == 19.0
+    with pytest.raises(ValueError):
+        median([])
+
+
+def test_sql_table_names() -> None:
+    assert table_of('SELECT ALL "images"."id" FROM "images" WHERE 1') == "images"
+    assert table_of('INSERT INTO "renditions" ("id") VALUES (?)') == "renditions"
+    assert table_of('UPDATE "api_tokens" SET "x" = ?') == "api_tokens"
+    assert table_of("SELECT 1") == "(raw)"
+
+
+class Note(Table, tablename="notes"):
+    text = Varchar(length=20)
+
+
+async def test_query_counter_counts_each_statement(tmp_path: Path) -> None:
+    engine = SQLiteEngine(path=str(tmp_path / "count.sqlite"))
+    Note._meta.db = engine
+    await Note.create_table().run()
+    with counting(QueryCounter()) as counter:
+        before = counter.snapshot()
+        await Note.insert(Note(text="a"), Note(text="b")).run()
+        rows = await Note.select().where(Note.text == "a").run()
+        assert await Note.count().run() == 2
+        after = counter.snapshot()
+    assert len(rows) == 1
+    counted = delta(before, after)
+    assert counted["total"] == 3
+    assert counted["by_table"] == {"notes": 3}
+    await Note.select().run()  # uninstalled on exit: no longer counted
+    assert counter.total == after["total"]
+
+
+def test_plan_specs_follow_the_seeded_catalogue() -> None:
+    studio = rendition_set.plan_specs("Studio")
+    assert [s.slug for s in studio] == ["very-high", "high", "medium", "low"]
+    job = rendition_set.job_for(studio, 4000, 3000)
+    assert job["targets"] == [[1024, 768], [1024, 768], [786, 590], [124, 93]]
+    assert [s.slug for s in rendition_set.plan_specs("Enterprise")] == ["h200", "h400"]
+
+
+@pytest.mark.parametrize("method", sorted(child.METHODS))
+def test_child_methods_make_every_size_of_a_tiny_photo(method: str) -> None:
+    job = rendition_set.job_for(rendition_set.plan_specs("Studio"), 400, 300)
+    warmup = photos.photo_jpeg(64, 48)
+    result = child.measure(method, photos.photo_jpeg(400, 300), warmup, job)
+    assert result["bytes"] > 0
+    assert result["peak_rss_mib"] >= result["base_rss_mib"] > 0
+
+
+def _figures(ours: float, floor: float, pillow: float, rss: float) -> dict[str, Any]:
+    cell = {
+        "ours": {"seconds": ours, "peak_rss_mib": rss},
+        "floor": {"seconds": floor, "peak_rss_mib": rss},
+        "pillow": {"seconds": pillow, "peak_rss_mib": rss},
+    }
+    sets = {p: {"Studio": cell, "Enterprise": cell} for p in ("12mp", "48mp")}
+    return {"rendition_set": sets, "reads": {"constant": True}}
+
+
+def test_targets_judge_the_figures() -> None:
+    good = {t.name: t.passed for t in report.targets(_figures(0.12, 0.1, 1.0, 100))}
+    assert good["12 MP Studio set / floor"] and good["12 MP Studio set: Pillow / ours"]
+    assert good["48 MP peak RSS per process (ours)"]
+    assert not good["worker renditions/s per core (1 process)"]  # not measured: never a pass
+    bad = {t.name: t.passed for t in report.targets(_figures(0.2, 0.1, 0.5, 200))}
+    assert not bad["12 MP Studio set / floor"]
+    assert not bad["12 MP Studio set: Pillow / ours"]
+    assert not bad["48 MP peak RSS per process (ours)"]

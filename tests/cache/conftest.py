@@ -1,0 +1,103 @@
+"""Cache fixtures: both cache backends, workers held back, a photo, SQL query counting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+import pyvips
+import redis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from imageuploader.images.cache import cache_from_url
+from imageuploader.images.renditions import WorkerContext, make_rendition
+from imageuploader.images.tables import Image, Rendition
+from imageuploader.runtime import Runtime
+from imageuploader.settings import Settings
+from tests.conftest import _reset_database
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_url(request: pytest.FixtureRequest) -> str:
+    """In-process and Redis caches; the Redis db is emptied so ids never meet old keys."""
+    if request.param == "memory":
+        return "memory://"
+    url = request.getfixturevalue("redis_url")
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+async def settings(
+    database_url: str, make_settings: Callable[..., Settings], cache_url: str
+) -> Settings:
+    await _reset_database(database_url)
+    # No worker threads: each test decides when renditions are made.
+    return make_settings(DATABASE_URL=database_url, CACHE_URL=cache_url, WORKER_THREADS="0")
+
+
+def photo(width: int = 320, height: int = 240) -> bytes:
+    """A small gradient JPEG (a flat image would be suspiciously easy to encode)."""
+    xy = pyvips.Image.xyz(width, height)
+    image = (xy[0] * (255.0 / width)).bandjoin([xy[1] * (255.0 / height), xy[0] * 0 + 90])
+    return image.cast("uchar").copy(interpretation="srgb").write_to_buffer(".jpg")
+
+
+async def upload(client: AsyncTestClient, headers: dict[str, str], caption: str = "") -> dict:
+    r = await client.post(
+        "/api/images",
+        files={"file": ("p.jpg", photo(), "image/jpeg")},
+        data={"caption": caption},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def run_workers(app: Litestar) -> list[str]:
+    """Make every pending rendition as a worker would; return the outcomes.
+
+    With Redis the worker gets its own cache client, as a separate worker
+    process would: its invalidation must reach the web app through Redis.
+    In-process (memory://) workers share the app's cache object.
+    """
+    rt: Runtime = app.state.runtime
+    settings: Settings = app.state.settings
+    cache = rt.cache if settings.cache_url == "memory://" else cache_from_url(settings.cache_url)
+    ctx = WorkerContext(storage=rt.storage, max_pixels=settings.max_pixels, cache=cache)
+    pending = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
+    return [await make_rendition(ctx, r["id"], final_attempt=True) for r in pending]
+
+
+class QueryLog:
+    """SQL statements run through the Piccolo engine while counting."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        start = len(self.statements)
+        found: list[str] = []
+        yield found
+        found.extend(self.statements[start:])
+
+
+@pytest.fixture
+def query_log(client: AsyncTestClient, monkeypatch: pytest.MonkeyPatch) -> QueryLog:
+    """Hook the engine the app's tables use (bound when the client started the app)."""
+    log = QueryLog()
+    engine = Image._meta.db
+    # Engines use __slots__: wrap the method on the class, count only this engine.
+    engine_class = type(engine)
+    original = engine_class.run_querystring
+
+    async def run_querystring(self, querystring, in_pool=True):  # type: ignore[no-untyped-def]
+        if self is engine:
+            log.statements.append(str(querystring))
+        return await original(self, querystring, in_pool=in_pool)
+
+    monkeypatch.setattr(engine_class, "run_querystring", run_querystring)
+    return log

@@ -1,0 +1,185 @@
+"""Shared fixtures: settings, a real database per backend, app and clients."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from moto.server import ThreadedMotoServer
+
+from imageuploader import db
+from imageuploader.accounts.tables import User
+from imageuploader.app import create_app
+from imageuploader.settings import Settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(url: str, what: str) -> None:
+    """In CI a missing service is a failure, never a skip."""
+    if _reachable(url):
+        return
+    message = f"{what} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    # 600k PBKDF2 rounds per login would make the suite crawl; the algorithm
+    # and the code path stay the same.
+    User._pbkdf2_iteration_count = 1_000
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each database-facing test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    require_service(POSTGRES_URL, "PostgreSQL")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """host:port of an S3 server for the whole session.
+
+    moto is an S3 *emulator* standing in for MinIO (no Docker or MinIO here):
+    it speaks the same S3 API the minio client uses, but it does not check
+    signatures, so auth behaviour is not covered by these tests.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
+    # Port 0: the OS picks a free port atomically, no probe-then-bind race.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """PostgreSQL alone, for tests where several processes share the database."""
+    require_service(POSTGRES_URL, "PostgreSQL")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service(REDIS_URL, "Redis")
+    return REDIS_URL
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**env: str) -> Settings:
+        # No connection pool: tests also query the database from their own
+        # event loop, and a pool belongs to the loop that opened it.
+        base = {
+            "DATA_DIR": str(tmp_path / "data"),
+            "CACHE_URL": "memory://",
+            "DATABASE_POOL_SIZE": "0",
+        }
+        return Settings.from_env({**base, **env})
+
+    return make
+
+
+APP_TABLES = ["renditions", "images", "api_tokens", "plan_sizes", "users", "plans", "sizes"]
+_migrated: set[str] = set()
+
+
+async def _reset_database(database_url: str) -> None:
+    """Start every test from empty tables; the app's lifespan migrates and seeds.
+
+    The first test on a database drops everything, so the migrations run for
+    real once per session and backend; later tests only empty the tables.
+    """
+    engine = db.engine_for(database_url)
+    db.use_engine(engine)
+    postgres = database_url.startswith("postgres")
+    if database_url not in _migrated:
+        _migrated.add(database_url)
+        if postgres:
+            await engine.run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
+            await engine.run_ddl("CREATE SCHEMA public")
+        else:
+            Path(urlsplit(database_url).path).unlink(missing_ok=True)  # noqa: ASYNC240
+        return
+    if postgres:
+        await engine.run_ddl(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        for table in APP_TABLES:
+            await engine.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - our own names
+
+
+@pytest.fixture
+async def settings(database_url: str, make_settings: Callable[..., Settings]) -> Settings:
+    await _reset_database(database_url)
+    return make_settings(DATABASE_URL=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app) as c:
+        # Redirects are part of what we assert (login, logout, next=).
+        c.follow_redirects = False
+        yield c
+
+
+async def bearer(client: AsyncTestClient, username: str, password: str) -> dict[str, str]:
+    """Authorization headers for a user, through the real token endpoint."""
+    r = await client.post("/api/auth/token", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+async def admin_headers(client: AsyncTestClient) -> dict[str, str]:
+    return await bearer(client, "admin", "admin")
+
+
+@pytest.fixture
+def make_user(client: AsyncTestClient, admin_headers: dict[str, str]) -> Callable[..., Any]:
+    """Create a user through the admin API and return their auth headers."""
+
+    async def make(username: str, plan: str = "Basic", is_admin: bool = False) -> dict[str, str]:
+        r = await client.post(
+            "/api/admin/users",
+            json={
+                "username": username,
+                "password": "secret-pass",
+                "plan": plan,
+                "is_admin": is_admin,
+            },
+            headers=admin_headers,
+        )
+        assert r.status_code == 201, r.text
+        return await bearer(client, username, "secret-pass")
+
+    return make

@@ -1,0 +1,240 @@
+"""Tests of decoding and rendering: sizes, orientation, colour, alpha, metadata, frames."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import pyvips
+
+from imageuploader.imaging import (
+    CorruptImage,
+    Rendered,
+    SizeSpec,
+    covers,
+    decode,
+    decode_intermediate,
+    encode_intermediate,
+    render,
+    render_all,
+)
+
+LIMIT = 50_000_000
+STUDIO = [
+    SizeSpec("very-high", 1024, 1024, "contain"),
+    SizeSpec("high", 1024, 786, "contain"),
+    SizeSpec("medium", 786, 786, "contain"),
+    SizeSpec("low", 124, 124, "contain"),
+]
+H200 = SizeSpec("h200", None, 200, "contain")
+H400 = SizeSpec("h400", None, 400, "contain")
+BIG = SizeSpec("big", 10_000, 10_000, "contain")
+
+
+def reload(rendered: Rendered) -> pyvips.Image:
+    """Decode a rendition the way a browser would, checking what libvips sniffs."""
+    image = pyvips.Image.new_from_buffer(rendered.data, "")
+    assert image.get("vips-loader") == f"{rendered.format}load_buffer"
+    assert (image.width, image.height) == (rendered.width, rendered.height)
+    return image
+
+
+def test_studio_set_dimensions(studio_jpeg: bytes) -> None:
+    renditions = render_all(studio_jpeg, STUDIO, max_pixels=LIMIT)
+    sizes = {r.slug: (r.width, r.height) for r in renditions}
+    assert sizes == {
+        "very-high": (1024, 768),
+        "high": (1024, 768),
+        "medium": (786, 590),
+        "low": (124, 93),
+    }
+    assert [r.slug for r in renditions][:2] == ["low", "medium"]  # smallest work first
+    for rendered in renditions:
+        assert (rendered.format, rendered.content_type) == ("jpeg", "image/jpeg")
+        reload(rendered)
+
+
+def test_single_decode_is_sized_for_the_largest_spec(studio_jpeg: bytes) -> None:
+    decoded = decode(studio_jpeg, STUDIO, max_pixels=LIMIT)
+    assert (decoded.image.width, decoded.image.height) == (1024, 768)
+    assert all(covers(decoded, spec) for spec in STUDIO)
+
+
+def test_height_only_cover_and_no_upscale(studio_jpeg: bytes, small_jpeg: bytes) -> None:
+    square = SizeSpec("square", 500, 500, "cover")
+    decoded = decode(studio_jpeg, [H200, square], max_pixels=LIMIT)
+    assert (render(decoded, H200).width, render(decoded, H200).height) == (267, 200)
+    cropped = render(decoded, square)
+    assert (cropped.width, cropped.height) == (500, 500)
+    small = render(decode(small_jpeg, [BIG], max_pixels=LIMIT), BIG)
+    assert (small.width, small.height) == (400, 300)
+
+
+def test_exif_orientation_6_gives_portrait(make_gradient) -> None:
+    landscape = make_gradient(400, 300).copy()
+    landscape.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    data = landscape.jpegsave_buffer()
+    [full, h200] = render_all(data, [BIG, H200], max_pixels=LIMIT)[::-1]
+    assert (full.width, full.height) == (300, 400)
+    assert (h200.width, h200.height) == (150, 200)
+    assert "orientation" not in reload(full).get_fields()  # nobody rotates it twice
+
+
+def test_cmyk_jpeg_renders_as_srgb(make_solid) -> None:
+    data = make_solid(300, 200, (220, 30, 30)).colourspace("cmyk").jpegsave_buffer()
+    assert pyvips.Image.new_from_buffer(data, "").interpretation == "cmyk"
+    [rendered] = render_all(data, [H200], max_pixels=LIMIT)
+    image = reload(rendered)
+    assert (image.interpretation, image.format, image.bands) == ("srgb", "uchar", 3)
+    red, green, blue = (image[band].avg() for band in range(3))
+    assert red > 150 and green < 90 and blue < 90  # still red, not inverted CMY garbage
+
+
+def test_icc_tagged_jpeg_is_converted_to_srgb(make_solid) -> None:
+    # Display P3 pixels of sRGB (220, 30, 30) read (202, 54, 43) if the profile is ignored.
+    p3 = make_solid(300, 200, (220, 30, 30)).icc_transform("p3", input_profile="srgb")
+    data = p3.jpegsave_buffer()
+    assert "icc-profile-data" in pyvips.Image.new_from_buffer(data, "").get_fields()
+    [rendered] = render_all(data, [H200], max_pixels=LIMIT)
+    image = reload(rendered)
+    red, green, blue = (image[band].avg() for band in range(3))
+    assert abs(red - 220) < 6 and abs(green - 30) < 6 and abs(blue - 30) < 6
+
+
+def test_16bit_rgba_png_renders_as_8bit_webp(make_gradient) -> None:
+    deep = (make_gradient(300, 200, alpha=True).cast("ushort") * 257).cast("ushort")
+    data = deep.copy(interpretation="rgb16").pngsave_buffer()
+    source = pyvips.Image.new_from_buffer(data, "")
+    assert (source.format, source.bands) == ("ushort", 4)
+    [rendered] = render_all(data, [H200], max_pixels=LIMIT)
+    image = reload(rendered)
+    assert (rendered.format, rendered.content_type) == ("webp", "image/webp")
+    assert (image.interpretation, image.format, image.bands) == ("srgb", "uchar", 4)
+    assert image.max() <= 255 and image[0].max() > 200  # scaled down, not clipped to 255
+
+
+def test_grey_png_renders_as_srgb_jpeg(make_gradient) -> None:
+    data = make_gradient(300, 200).colourspace("b-w").pngsave_buffer()
+    [rendered] = render_all(data, [H200], max_pixels=LIMIT)
+    assert rendered.format == "jpeg"
+    assert reload(rendered).bands == 3
+
+
+@pytest.mark.parametrize(("alpha", "fmt"), [(True, "webp"), (False, "jpeg")])
+def test_alpha_decides_output_format(make_gradient, alpha: bool, fmt: str) -> None:
+    data = make_gradient(300, 200, alpha=alpha).pngsave_buffer()
+    [rendered] = render_all(data, [H200], max_pixels=LIMIT)
+    assert rendered.format == fmt
+    assert bool(reload(rendered).hasalpha()) is alpha
+
+
+def test_renditions_carry_no_metadata_or_payload(make_gradient) -> None:
+    image = make_gradient(400, 300).copy()
+    image.set_type(pyvips.GValue.gstr_type, "exif-ifd0-Make", "SpyCam")
+    image.set_type(pyvips.GValue.gstr_type, "exif-ifd0-Artist", "Jane Doe")
+    data = image.jpegsave_buffer()
+    # a polyglot payload hidden in a JPEG comment segment, right after SOI
+    payload = b"<script>alert('x')</script>"
+    comment = b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload
+    data = data[:2] + comment + data[2:]
+    source = pyvips.Image.new_from_buffer(data, "")
+    assert "exif-data" in source.get_fields() and b"SpyCam" in data  # the test can fail
+    for rendered in render_all(data, [BIG, H200], max_pixels=LIMIT):
+        fields = reload(rendered).get_fields()
+        for name in ("exif-data", "xmp-data", "iptc-data", "icc-profile-data"):
+            assert name not in fields
+        assert b"SpyCam" not in rendered.data and payload not in rendered.data
+
+
+def test_animated_gif_renders_first_frame(make_solid) -> None:
+    colours = [(250, 0, 0), (0, 250, 0), (0, 0, 250)]
+    frames = pyvips.Image.arrayjoin([make_solid(60, 40, rgb) for rgb in colours], across=1)
+    frames = frames.copy()
+    frames.set_type(pyvips.GValue.gint_type, "page-height", 40)
+    decoded = decode(frames.gifsave_buffer(), [BIG], max_pixels=LIMIT)
+    assert decoded.info.pages == 3
+    image = reload(render(decoded, BIG))
+    assert (image.width, image.height) == (60, 40)
+    assert image[0].avg() > 200 and image[1].avg() < 50  # red: frame one
+
+
+def test_intermediate_round_trip(studio_jpeg: bytes) -> None:
+    decoded = decode(studio_jpeg, [STUDIO[1]], max_pixels=LIMIT)
+    blob = encode_intermediate(decoded)
+    reloaded = decode_intermediate(blob)
+    assert reloaded.info == decoded.info
+    assert reloaded.image.write_to_memory() == decoded.image.write_to_memory()  # lossless
+    from_original = {
+        r.slug: (r.width, r.height) for r in render_all(studio_jpeg, STUDIO, max_pixels=LIMIT)
+    }
+    from_blob = {
+        spec.slug: (r.width, r.height) for spec in STUDIO for r in [render(reloaded, spec)]
+    }
+    assert from_blob == from_original
+    assert all(covers(reloaded, spec) for spec in STUDIO)
+
+
+def test_intermediate_written_compressed_still_loads(small_jpeg: bytes) -> None:
+    # Intermediates stored before the switch to stored blocks were zlib level 1.
+    decoded = decode(small_jpeg, [H200], max_pixels=LIMIT)
+    blob = encode_intermediate(decoded)
+    start = struct.calcsize(">4sBI") + struct.unpack_from(">4sBI", blob)[2]
+    recompressed = blob[:start] + zlib.compress(zlib.decompress(blob[start:]), 1)
+    assert recompressed != blob
+    reloaded = decode_intermediate(recompressed)
+    assert reloaded.image.write_to_memory() == decoded.image.write_to_memory()
+
+
+def test_damaged_pixels_fail_the_checksum(small_jpeg: bytes) -> None:
+    blob = bytearray(encode_intermediate(decode(small_jpeg, [H200], max_pixels=LIMIT)))
+    blob[-100] ^= 0xFF  # a pixel byte inside the last stored block
+    with pytest.raises(CorruptImage):
+        decode_intermediate(bytes(blob))
+
+
+def test_intermediate_keeps_alpha(make_gradient) -> None:
+    decoded = decode(make_gradient(300, 200, alpha=True).pngsave_buffer(), [H200], max_pixels=LIMIT)
+    reloaded = decode_intermediate(encode_intermediate(decoded))
+    assert reloaded.image.bands == 4
+    assert render(reloaded, H200).format == "webp"
+
+
+def test_covers_tells_when_the_original_is_needed(studio_jpeg: bytes) -> None:
+    decoded = decode(studio_jpeg, [H200], max_pixels=LIMIT)
+    assert covers(decoded, H200)
+    assert covers(decoded, STUDIO[3])  # low: 124 x 93
+    assert not covers(decoded, H400)
+    assert not covers(decoded, STUDIO[0])
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"IUIM\x01\x00\x00\x00\x02{}", b"IUIM\x09"])
+def test_damaged_intermediate_is_refused(damage: bytes) -> None:
+    with pytest.raises(CorruptImage):
+        decode_intermediate(damage)
+
+
+def test_truncated_intermediate_is_refused(small_jpeg: bytes) -> None:
+    blob = encode_intermediate(decode(small_jpeg, [H200], max_pixels=LIMIT))
+    with pytest.raises(CorruptImage):
+        decode_intermediate(blob[:-10])
+
+
+def test_render_is_thread_safe(studio_jpeg: bytes) -> None:
+    decoded = decode(studio_jpeg, STUDIO, max_pixels=LIMIT)
+    specs = STUDIO * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda spec: render(decoded, spec), specs))
+    expected = {
+        "very-high": (1024, 768),
+        "high": (1024, 768),
+        "medium": (786, 590),
+        "low": (124, 93),
+    }
+    assert [(r.width, r.height) for r in results] == [expected[s.slug] for s in specs]
+
+
+def test_decode_needs_a_spec(small_jpeg: bytes) -> None:
+    with pytest.raises(ValueError, match="at least one SizeSpec"):
+        decode(small_jpeg, [], max_pixels=LIMIT)

@@ -1,0 +1,54 @@
+"""Storage test fixtures: a moto S3 server, fresh S3/local backends, a dead endpoint."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imageuploader.storage import LocalStorage, S3Storage
+
+
+@pytest.fixture
+def bucket_names() -> list[str]:
+    """Five bucket names unique to this test, so tests never see each other's objects."""
+    run = uuid.uuid4().hex[:12]
+    return [f"t{run}-b{i}" for i in range(5)]
+
+
+@pytest.fixture
+def make_s3(moto_endpoint: str) -> Callable[..., S3Storage]:
+    """Build an S3Storage on the moto server; buckets are created with ensure_ready()."""
+
+    def make(buckets: Sequence[str], **kwargs: Any) -> S3Storage:
+        kwargs.setdefault("secure", False)
+        return S3Storage(moto_endpoint, "test-access", "test-secret", buckets, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def s3_storage(make_s3: Callable[..., S3Storage], bucket_names: list[str]) -> S3Storage:
+    """A ready S3Storage over 4 fresh buckets (the 5th name is kept for rebalance tests)."""
+    storage = make_s3(bucket_names[:4])
+    storage.ensure_ready()
+    return storage
+
+
+@pytest.fixture
+def local_storage(tmp_path: Path) -> LocalStorage:
+    storage = LocalStorage(tmp_path / "media")
+    storage.ensure_ready()
+    return storage
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A localhost port nobody listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

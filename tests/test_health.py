@@ -1,0 +1,137 @@
+"""Health (each dependency by name, 503 when one is down), OpenAPI schema."""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+from moto.server import ThreadedMotoServer
+
+from imageuploader import db
+from imageuploader.app import create_app
+from imageuploader.settings import Settings
+
+DEPENDENCIES = {"database", "broker", "storage", "cache"}
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A localhost port nobody listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def s3_server() -> Iterator[ThreadedMotoServer]:
+    """A private S3 server (moto standing in for MinIO) that a test may stop."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def s3_env(server: ThreadedMotoServer) -> dict[str, str]:
+    host, port = server.get_host_and_port()
+    return {
+        "STORAGE_URL": f"http://key:secret-key@{host}:{port}",
+        "S3_BUCKETS": "health-a,health-b,health-c,health-d",
+    }
+
+
+async def health(settings: Settings) -> tuple[int, dict]:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        r = await client.get("/health")
+        return r.status_code, r.json()
+
+
+def assert_down(status: int, body: dict, culprit: str) -> None:
+    assert status == 503, body
+    assert body["status"] == "unavailable"
+    assert set(body["checks"]) == DEPENDENCIES
+    assert body["checks"][culprit].startswith("error"), body
+    assert all(v == "ok" for k, v in body["checks"].items() if k != culprit), body
+
+
+async def test_health_reports_each_dependency(client: AsyncTestClient) -> None:
+    r = await client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "checks": dict.fromkeys(sorted(DEPENDENCIES), "ok")}
+
+
+async def test_all_up_on_the_production_services(
+    settings: Settings,
+    make_settings: Callable[..., Settings],
+    redis_url: str,
+    s3_server: ThreadedMotoServer,
+) -> None:
+    status, body = await health(
+        make_settings(
+            DATABASE_URL=settings.database_url,
+            BROKER_URL=redis_url,
+            CACHE_URL=redis_url,
+            **s3_env(s3_server),
+        )
+    )
+    assert status == 200, body
+    assert set(body["checks"]) == DEPENDENCIES
+
+
+async def test_broker_down(
+    settings: Settings, make_settings: Callable[..., Settings], closed_port: int, redis_url: str
+) -> None:
+    broker = f"redis://127.0.0.1:{closed_port}/0"
+    # A Redis cache of its own: with an in-process CACHE_URL the image cache
+    # would follow the broker to its Redis and be reported down too.
+    status, body = await health(
+        make_settings(DATABASE_URL=settings.database_url, BROKER_URL=broker, CACHE_URL=redis_url)
+    )
+    assert_down(status, body, "broker")
+
+
+async def test_cache_down(
+    settings: Settings, make_settings: Callable[..., Settings], closed_port: int
+) -> None:
+    cache = f"redis://127.0.0.1:{closed_port}/1"
+    status, body = await health(make_settings(DATABASE_URL=settings.database_url, CACHE_URL=cache))
+    assert_down(status, body, "cache")
+
+
+async def test_storage_down(
+    settings: Settings, make_settings: Callable[..., Settings], s3_server: ThreadedMotoServer
+) -> None:
+    app = create_app(make_settings(DATABASE_URL=settings.database_url, **s3_env(s3_server)))
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/health")).status_code == 200
+        # S3 goes away while the app runs: its port is closed from now on.
+        s3_server.stop()
+        r = await client.get("/health")
+    assert_down(r.status_code, r.json(), "storage")
+
+
+async def test_database_down(client: AsyncTestClient, closed_port: int) -> None:
+    assert (await client.get("/health")).status_code == 200
+    # The database goes away while the app runs: point the tables at a dead server.
+    live = db.engine_for(client.app.state.settings.database_url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Piccolo warns that it cannot read the version
+        dead = db.engine_for(f"postgresql://postgres@127.0.0.1:{closed_port}/gone")
+    db.use_engine(dead)
+    try:
+        r = await client.get("/health")
+    finally:
+        db.use_engine(live)
+    assert_down(r.status_code, r.json(), "database")
+
+
+async def test_openapi_schema(client: AsyncTestClient) -> None:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in ("/api/auth/token", "/api/me", "/api/admin/plans", "/api/admin/sizes"):
+        assert path in paths
