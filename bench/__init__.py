@@ -1,0 +1,5 @@
+"""`make bench`: the figures of issue 7, each measured beside its baseline in one run.
+
+Run it with `uv run python -m bench` (see `bench/__main__.py`); nothing here is
+imported by the app or collected by pytest.
+"""

@@ -1,0 +1,143 @@
+"""Figure 3: worker throughput on ~2 K photos, one vs two `dramatiq workers.main` processes
+on the Redis broker, each process pinned to its own core.
+
+Images are uploaded through the app (uvicorn, same Redis broker) while no worker
+runs, so their pending renditions wait in the queue; then N workers start and
+the clock runs from the moment every one of them is ready until the database
+shows no pending rendition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis
+
+from bench import photos
+from bench.api import Api
+from bench.processes import Worker
+
+PHOTO_SEEDS = (1, 2, 3, 4)
+POLL_SECONDS = 0.02
+TIMEOUT = 300.0
+Counts = Callable[[], tuple[int, int]]
+
+
+async def reset_postgres(url: str) -> None:
+    """Start from an empty schema, as the test suite does with its database."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+def reset_redis(url: str) -> None:
+    """Drop queued messages a previous run may have left."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+COUNT_SQL = (
+    "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), "
+    "COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM renditions"
+)
+
+
+class StatusCounter:
+    """(pending, failed) rendition counts, read straight from the database."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.loop = asyncio.new_event_loop()
+        self.pg: asyncpg.Connection | None = None
+        if database_url.startswith("postgres"):
+            self.pg = self.loop.run_until_complete(asyncpg.connect(database_url))
+
+    def __call__(self) -> tuple[int, int]:
+        if self.pg is not None:
+            row = self.loop.run_until_complete(self.pg.fetchrow(COUNT_SQL))
+            return int(row[0]), int(row[1])
+        path = self.url.removeprefix("sqlite:///")
+        with sqlite3.connect(path, timeout=30) as db:
+            pending, failed = db.execute(COUNT_SQL).fetchone()
+        return int(pending), int(failed)
+
+    def close(self) -> None:
+        if self.pg is not None:
+            self.loop.run_until_complete(self.pg.close())
+        self.loop.close()
+
+
+def upload_batch(api: Api, files: list[Path], count: int, first: int) -> None:
+    for n in range(first, first + count):
+        data = files[n % len(files)].read_bytes()
+        api.upload(photos.tagged(data, n), caption=f"2k {n}")
+
+
+def drain(settings: dict[str, str], processes: int, counts: Counts) -> dict[str, Any]:
+    """Start `processes` workers on cores 0..N-1 and time them through the queue."""
+    workers = [Worker.start(settings, core=core) for core in range(processes)]
+    try:
+        start = max(worker.wait_ready() for worker in workers)
+        cpu_start = sum(w.cpu_seconds() for w in workers)
+        pending, _ = counts()
+        while True:
+            left, failed = counts()
+            if failed:
+                raise RuntimeError(f"{failed} renditions failed: {workers[0].lines[-5:]}")
+            if left == 0:
+                break
+            if time.monotonic() - start > TIMEOUT:
+                raise TimeoutError(f"{left} renditions still pending after {TIMEOUT} s")
+            time.sleep(POLL_SECONDS)
+        seconds = time.monotonic() - start
+        cpu = sum(w.cpu_seconds() for w in workers) - cpu_start
+    finally:
+        for worker in workers:
+            worker.stop()
+    rate = pending / seconds
+    return {
+        "processes": processes,
+        "renditions": pending,
+        "seconds": seconds,
+        "renditions_per_s": rate,
+        "per_core": rate / processes,
+        "worker_cpu_s": cpu,
+        "renditions_per_cpu_s": pending / cpu if cpu else 0.0,
+    }
+
+
+def measure(
+    api: Api, settings: dict[str, str], workdir: Path, images: int, log: Any = print
+) -> dict[str, Any]:
+    """One run with one worker process, then a fresh batch for two; plus their ratio."""
+    files = [photos.photo_file(workdir, *photos.PHOTO_2K, seed=s) for s in PHOTO_SEEDS]
+    counts = StatusCounter(settings["DATABASE_URL"])
+    runs: dict[str, Any] = {}
+    try:
+        for processes in (1, 2):
+            upload_batch(api, files, images, first=processes * images)
+            runs[str(processes)] = result = drain(settings, processes, counts)
+            log(
+                f"  workers: {processes} process(es), {result['renditions']} renditions "
+                f"in {result['seconds']:.2f} s"
+            )
+    finally:
+        counts.close()
+    return {
+        "photo": list(photos.PHOTO_2K),
+        "images_per_run": images,
+        "one": runs["1"],
+        "two": runs["2"],
+        "two_vs_one": runs["2"]["renditions_per_s"] / runs["1"]["renditions_per_s"],
+    }
