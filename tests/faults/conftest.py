@@ -17,7 +17,13 @@ import pytest
 import pyvips
 
 from tests.conftest import IN_CI
-from tests.faults.stack import PrivatePostgres, Processes, free_port
+from tests.faults.stack import (
+    REDIS_SERVER,
+    PrivatePostgres,
+    Processes,
+    free_port,
+    postgres_bindir,
+)
 
 ADMIN_PASSWORD = "faults-admin-password"
 # Liveness bound for background work, not a speed target: lost work fails here.
@@ -35,7 +41,8 @@ def _require(path: str) -> None:
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PrivatePostgres]:
     """A PostgreSQL of our own, so the tests may stop and start it."""
-    _require("/usr/local/bin/pg_ctl")
+    if postgres_bindir() is None:
+        (pytest.fail if IN_CI else pytest.skip)("initdb/pg_ctl not found (set PG_BIN)")
     root = Path(tempfile.mkdtemp(prefix="faults-pg-"))
     os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its data dir
     server = PrivatePostgres(root / "data", free_port(), root / "postgres.log")
@@ -60,7 +67,7 @@ def procs(tmp_path: Path) -> Iterator[Processes]:
 @pytest.fixture
 def stack_env(tmp_path: Path, pg: PrivatePostgres, procs: Processes) -> dict[str, str]:
     """Production shape: PostgreSQL, a Redis broker of our own, local storage."""
-    _require("/usr/bin/redis-server")
+    _require(REDIS_SERVER)
     reset_database(pg.url)
     redis_port = free_port()
     procs.redis(redis_port)

@@ -20,7 +20,34 @@ import httpx
 # Start-up bound for a process, not a speed target.
 START_WITHIN_SECONDS = 60
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-PG_BIN = Path("/usr/local/bin")
+
+
+def postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl live: PG_BIN if set, else PATH, else Debian's layout.
+
+    Debian keeps the server tools in /usr/lib/postgresql/<major>/bin, off PATH;
+    the newest major wins when several are installed.
+    """
+    candidates = [os.environ.get("PG_BIN", "")]
+    on_path = shutil.which("pg_ctl")
+    candidates.append(str(Path(on_path).parent) if on_path else "")
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates.extend(str(p) for p in debian)
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "pg_ctl").exists() and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+def require_postgres_bindir() -> Path:
+    found = postgres_bindir()
+    if found is None:
+        raise RuntimeError("initdb/pg_ctl not found: install PostgreSQL's server or set PG_BIN")
+    return found
 
 
 def free_port() -> int:
@@ -208,17 +235,19 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.datadir, "postgres", "postgres")
             shutil.chown(self.datadir.parent, "postgres", "postgres")
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust")
+        initdb = str(require_postgres_bindir() / "initdb")
+        self._run(initdb, "-D", str(self.datadir), "-U", "postgres", "-A", "trust")
 
     def start(self) -> None:
         opts = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.log),
+            str(require_postgres_bindir() / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.log),
             "-o", opts, "-w", "start",
         )  # fmt: skip
 
     def stop(self, mode: str = "fast") -> None:
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop")
+        pg_ctl = str(require_postgres_bindir() / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.datadir), "-m", mode, "-w", "stop")
 
     def stop_quietly(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
