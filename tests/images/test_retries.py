@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from dramatiq.middleware import CurrentMessage
 
+from imageuploader.accounts.tables import Size
 from imageuploader.app import create_app
 from imageuploader.images import renditions
 from imageuploader.images.renditions import WorkerContext
@@ -93,6 +94,32 @@ async def test_missing_source_fails_at_once(client, make_user, upload, app) -> N
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
     assert row["status"] == "failed"
     assert row["attempts"] == 1
+
+
+async def test_a_rendition_whose_size_was_deleted_fails_with_a_reason(
+    client, make_user, upload, app
+) -> None:
+    _, rendition_id = await pending_rendition(client, make_user, upload)
+    # A size removed from the catalogue after the job was queued (the admin API
+    # refuses while a plan uses it, so go to the table directly).
+    await Rendition.update({Rendition.slug: "gone-size"}).where(Rendition.id == rendition_id)
+    ctx = WorkerContext(storage=app.state.runtime.storage, max_pixels=50_000_000)
+    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "failed"
+    row = await Rendition.select().where(Rendition.id == rendition_id).first()
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert row["error"] == "The size 'gone-size' no longer exists."
+
+
+async def test_a_worker_renders_the_size_the_catalogue_has_now(
+    client, make_user, upload, app
+) -> None:
+    _, rendition_id = await pending_rendition(client, make_user, upload)
+    await Size.update({Size.width: 60, Size.height: 60}).where(Size.slug == "low")
+    ctx = WorkerContext(storage=app.state.runtime.storage, max_pixels=50_000_000)
+    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "ready"
+    row = await Rendition.select().where(Rendition.id == rendition_id).first()
+    # photo() is 4:3 landscape: 60 wide, 45 high inside the 60x60 box.
+    assert (row["status"], row["width"], row["height"], row["format"]) == ("ready", 60, 45, "jpeg")
 
 
 async def test_ready_rendition_is_not_redone(client, make_user, upload, app) -> None:
