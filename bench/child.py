@@ -8,7 +8,7 @@ memory (and libvips' caches) out of another's figures. Each method imports
 only what it needs, and first runs once on a tiny WARMUP photo so that codec
 set-up and thread start are not timed.
 
-JOB_JSON: {"specs": [[slug, width, height, fit], ...],
+JOB_JSON: {"specs": [[slug, width, height, fit], ...], "primary": slug,
            "targets": [[width, height], ...] (per spec, for this photo),
            "max_pixels": int}
 """
@@ -41,12 +41,19 @@ def peak_rss_mib() -> float:
 
 
 def ours(data: bytes, job: dict[str, Any]) -> int:
-    """The app's pipeline: one decode sized for every spec, then one render per spec."""
+    """The app's pipeline: the upload's one decode, sized for every spec, with the
+    plan's primary encoded on the way (and stored again for any size whose output
+    is identical, as the upload does); then one render per other spec from it."""
     from imageuploader import imaging
 
     specs = [imaging.SizeSpec(*spec) for spec in job["specs"]]
-    decoded = imaging.decode(data, specs, max_pixels=job["max_pixels"])
-    return sum(len(imaging.render(decoded, spec).data) for spec in specs)
+    primary = next(spec for spec in specs if spec.slug == job["primary"])
+    decoded, first = imaging.decode_and_render(data, specs, primary, max_pixels=job["max_pixels"])
+    info = decoded.info
+    same = imaging.twins(specs, primary, info.oriented_width, info.oriented_height)
+    rest = [spec for spec in specs if spec is not primary and spec.slug not in same]
+    total = len(first.data) * (1 + len(same))
+    return total + sum(len(imaging.render(decoded, spec).data) for spec in rest)
 
 
 def floor(data: bytes, job: dict[str, Any]) -> int:

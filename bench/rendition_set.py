@@ -32,11 +32,14 @@ def plan_specs(plan: str) -> list[SizeSpec]:
     return [SizeSpec(slug, *BUILTIN_SIZES[slug]) for slug in slugs]  # type: ignore[arg-type]
 
 
-def job_for(specs: list[SizeSpec], width: int, height: int) -> dict[str, Any]:
-    """What a child needs: the specs, and their output sizes for this photo (for Pillow)."""
+def job_for(plan: str, width: int, height: int) -> dict[str, Any]:
+    """What a child needs: the specs, the primary, and their output sizes for this photo
+    (for Pillow)."""
+    specs = plan_specs(plan)
     targets = [target(spec, width, height) for spec in specs]
     return {
         "specs": [[s.slug, s.width, s.height, s.fit] for s in specs],
+        "primary": BUILTIN_PLANS[plan][1],
         "targets": [[t.scaled_width, t.scaled_height] for t in targets],
         "max_pixels": Settings().max_pixels,
     }
@@ -77,9 +80,7 @@ def measure(workdir: Path, repeats: int, log: Any = print) -> dict[str, Any]:
     cells = [
         Cell(name, plan, method, []) for name in PHOTOS for plan in PLANS for method in METHODS
     ]
-    jobs = {
-        (name, plan): job_for(plan_specs(plan), *PHOTOS[name]) for name in PHOTOS for plan in PLANS
-    }
+    jobs = {(name, plan): job_for(plan, *PHOTOS[name]) for name in PHOTOS for plan in PLANS}
     for round_ in range(repeats):
         log(f"  rendition set: round {round_ + 1}/{repeats}")
         for cell in cells:

@@ -89,14 +89,15 @@ async def test_query_counter_counts_each_statement(tmp_path: Path) -> None:
 def test_plan_specs_follow_the_seeded_catalogue() -> None:
     studio = rendition_set.plan_specs("Studio")
     assert [s.slug for s in studio] == ["very-high", "high", "medium", "low"]
-    job = rendition_set.job_for(studio, 4000, 3000)
+    job = rendition_set.job_for("Studio", 4000, 3000)
     assert job["targets"] == [[1024, 768], [1024, 768], [786, 590], [124, 93]]
+    assert job["primary"] == "high"
     assert [s.slug for s in rendition_set.plan_specs("Enterprise")] == ["h200", "h400"]
 
 
 @pytest.mark.parametrize("method", sorted(child.METHODS))
 def test_child_methods_make_every_size_of_a_tiny_photo(method: str) -> None:
-    job = rendition_set.job_for(rendition_set.plan_specs("Studio"), 400, 300)
+    job = rendition_set.job_for("Studio", 400, 300)
     warmup = photos.photo_jpeg(64, 48)
     result = child.measure(method, photos.photo_jpeg(400, 300), warmup, job)
     assert result["bytes"] > 0

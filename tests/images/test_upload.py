@@ -75,7 +75,9 @@ async def test_twelve_megapixels_on_studio(client, make_user, upload, wait_done,
     body = r.json()
     assert (body["width"], body["height"], body["format"]) == (4000, 3000, "jpeg")
     status = {x["slug"]: x["status"] for x in body["renditions"]}
-    assert status["high"] == "ready"  # made in the request
+    # high is the primary, made in the request; on a 4:3 photo very-high's box
+    # gives the same 1024x768, so it is stored with it rather than made again.
+    assert status == {"very-high": "ready", "high": "ready", "medium": "pending", "low": "pending"}
     assert [x["slug"] for x in body["renditions"]] == ["very-high", "high", "medium", "low"]
 
     done = await wait_done(headers, body["id"])
@@ -95,6 +97,33 @@ async def test_twelve_megapixels_on_studio(client, make_user, upload, wait_done,
     original = await client.get(done["original_url"], headers=headers)
     assert original.content == photo(4000, 3000)  # byte for byte
     assert "filename=" in original.headers["content-disposition"]
+
+
+async def test_only_sizes_identical_to_the_primary_are_ready_at_once(
+    client, make_user, upload, wait_done
+) -> None:
+    headers = await make_user("por", plan="Studio")
+    # Portrait: very-high's 1024x1024 box gives 768x1024; high's 1024x786 box and
+    # medium's 786x786 one both give 590x786.
+    r = await upload(headers, photo(900, 1200))
+    assert r.status_code == 201, r.text
+    status = {x["slug"]: x["status"] for x in r.json()["renditions"]}
+    assert status == {
+        "very-high": "pending",
+        "high": "ready",
+        "medium": "ready",
+        "low": "pending",
+    }
+    done = await wait_done(headers, r.json()["id"])
+    dims = {x["slug"]: (x["width"], x["height"]) for x in done["renditions"]}
+    assert dims == {"very-high": (768, 1024), "high": (590, 786), "medium": (590, 786),
+                    "low": (93, 124)}  # fmt: skip
+    twin = await upload(headers, photo(4000, 3000))
+    image_id = twin.json()["id"]
+    high = await client.get(f"/media/{image_id}/high", headers=headers)
+    very_high = await client.get(f"/media/{image_id}/very-high", headers=headers)
+    assert high.status_code == very_high.status_code == 200
+    assert high.content == very_high.content
 
 
 async def test_caption_resolution_and_alpha(client, make_user, upload, wait_done) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imageuploader.imaging import SizeSpec, target
+from imageuploader.imaging import SizeSpec, target, twins
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,30 @@ def test_tiny_side_never_rounds_to_zero() -> None:
 def test_sizespec_validation(width: int | None, height: int | None, fit: str) -> None:
     with pytest.raises(ValueError, match="Size 'bad'"):
         SizeSpec("bad", width, height, fit)  # type: ignore[arg-type]
+
+
+STUDIO = [
+    SizeSpec("very-high", 1024, 1024, "contain"),
+    SizeSpec("high", 1024, 786, "contain"),
+    SizeSpec("medium", 786, 786, "contain"),
+    SizeSpec("low", 124, 124, "contain"),
+]
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [
+        (4000, 3000, ["very-high"]),  # both 1024x768
+        (3000, 4000, ["medium"]),  # both 590x786
+        (700, 500, ["very-high", "medium"]),  # nothing is upscaled: all three 700x500
+        (5000, 1000, ["very-high"]),  # both 1024x205; medium is 786 wide
+    ],
+)
+def test_twins_are_the_sizes_with_the_same_output(
+    width: int, height: int, expected: list[str]
+) -> None:
+    assert twins(STUDIO, STUDIO[1], width, height) == expected
+    # The same crop of the same scale is the same rendition; another crop is not.
+    square = SizeSpec("square", 300, 300, "cover")
+    assert twins([square, SizeSpec("sq", 300, 300, "cover")], square, width, height) == ["sq"]
+    assert twins([square, SizeSpec("fit", 300, 300, "contain")], square, width, height) == []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
+import pillow_heif
 import pytest
 import pyvips
+from PIL import Image as PILImage
 
 from imageuploader.imaging import (
     CorruptImage,
@@ -15,6 +18,7 @@ from imageuploader.imaging import (
     SizeSpec,
     covers,
     decode,
+    decode_and_render,
     decode_intermediate,
     encode_intermediate,
     render,
@@ -238,3 +242,75 @@ def test_render_is_thread_safe(studio_jpeg: bytes) -> None:
 def test_decode_needs_a_spec(small_jpeg: bytes) -> None:
     with pytest.raises(ValueError, match="at least one SizeSpec"):
         decode(small_jpeg, [], max_pixels=LIMIT)
+
+
+def _same_pixels(a: pyvips.Image, b: pyvips.Image) -> bool:
+    return (a.width, a.height, a.bands) == (b.width, b.height, b.bands) and (
+        (a - b).abs().max() == 0
+    )
+
+
+def _oriented(make_gradient) -> bytes:
+    image = make_gradient(900, 600).copy()
+    image.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    return image.jpegsave_buffer()
+
+
+SQUARE = SizeSpec("square", 150, 150, "cover")
+
+
+@pytest.mark.parametrize(
+    ("source", "specs", "first"),
+    [
+        ("studio", STUDIO, STUDIO[1]),  # the primary is the largest: encoded off the decode
+        ("studio", [H200, H400], H200),  # smaller than the intermediate: resized off it
+        ("studio", [H400, SQUARE], SQUARE),  # cover: attention crop off the streamed pixels
+        ("alpha", [H200, H400], H400),  # WebP
+        ("oriented", [H200, BIG], H200),  # EXIF 6, and a size the image cannot fill
+        ("cmyk", [H200], H200),
+    ],
+    ids=["studio-primary", "h200-of-h400", "cover", "alpha", "exif-rotated", "cmyk"],
+)
+def test_decode_and_render_equals_decode_then_render(
+    studio_jpeg: bytes, make_gradient, make_solid, source: str, specs, first: SizeSpec
+) -> None:
+    data = {
+        "studio": lambda: studio_jpeg,
+        "alpha": lambda: make_gradient(600, 500, alpha=True).pngsave_buffer(),
+        "oriented": lambda: _oriented(make_gradient),
+        "cmyk": lambda: make_solid(300, 200, (220, 30, 30)).colourspace("cmyk").jpegsave_buffer(),
+    }[source]()
+    decoded, rendered = decode_and_render(data, specs, first, max_pixels=LIMIT)
+    plain = decode(data, specs, max_pixels=LIMIT)
+    assert decoded.info == plain.info
+    assert _same_pixels(decoded.image, plain.image)
+    expected = render(plain, first)
+    assert (rendered.slug, rendered.width, rendered.height, rendered.format) == (
+        expected.slug,
+        expected.width,
+        expected.height,
+        expected.format,
+    )
+    assert _same_pixels(reload(rendered), reload(expected))
+    # The tee leaves an intermediate that serves every other size.
+    for spec in specs:
+        assert render(decoded, spec).data == render(plain, spec).data
+
+
+def test_decode_and_render_refuses_damaged_files(studio_jpeg: bytes, make_gradient) -> None:
+    with pytest.raises(CorruptImage, match="JPEG file is damaged or truncated"):
+        decode_and_render(studio_jpeg[: len(studio_jpeg) // 2], STUDIO, STUDIO[1], max_pixels=LIMIT)
+    png = bytearray(make_gradient(300, 200).pngsave_buffer())
+    png[png.index(b"IDAT") + 100] ^= 0xFF
+    with pytest.raises(CorruptImage, match="PNG"):
+        decode_and_render(bytes(png), [H200], H200, max_pixels=LIMIT)
+
+
+def test_decode_and_render_decodes_hevc_heic() -> None:
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    PILImage.linear_gradient("L").resize((640, 480)).convert("RGB").save(out, "HEIF")
+    decoded, rendered = decode_and_render(out.getvalue(), [H200, H400], H200, max_pixels=LIMIT)
+    assert (decoded.image.width, decoded.image.height) == (533, 400)
+    assert (rendered.width, rendered.height, rendered.format) == (267, 200, "jpeg")
+    reload(rendered)

@@ -11,14 +11,20 @@ from imageuploader.imaging.errors import (
     ResolutionTooSmall,
     UnsupportedImageType,
 )
-from imageuploader.imaging.geometry import SizeSpec, Target, target
+from imageuploader.imaging.geometry import SizeSpec, Target, target, twins
 from imageuploader.imaging.intermediate import (
     Decoded,
     covers,
     decode_intermediate,
     encode_intermediate,
 )
-from imageuploader.imaging.pipeline import Rendered, decode, render, render_all
+from imageuploader.imaging.pipeline import (
+    Rendered,
+    decode,
+    decode_and_render,
+    render,
+    render_all,
+)
 from imageuploader.imaging.probe import ImageInfo, parse_resolution, probe
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "UnsupportedImageType",
     "covers",
     "decode",
+    "decode_and_render",
     "decode_intermediate",
     "encode_intermediate",
     "parse_resolution",
@@ -42,4 +49,5 @@ __all__ = [
     "render",
     "render_all",
     "target",
+    "twins",
 ]

@@ -91,3 +91,20 @@ def needed_size(
     """Smallest (width, height) an intermediate needs to make every spec without upscaling."""
     targets = [target(spec, source_width, source_height) for spec in specs]
     return max(t.scaled_width for t in targets), max(t.scaled_height for t in targets)
+
+
+def twins(
+    specs: Sequence[SizeSpec], of: SizeSpec, source_width: int, source_height: int
+) -> list[str]:
+    """Slugs of the other specs whose rendition is `of`'s, pixel for pixel.
+
+    A rendition is a function of the source pixels and its `Target` only (fit
+    included: a cover crop is in the Target), so equal Targets mean equal
+    bytes; Studio's very-high and high on a 4:3 landscape photo are one such pair.
+    """
+    mine = target(of, source_width, source_height)
+    return [
+        spec.slug
+        for spec in specs
+        if spec.slug != of.slug and target(spec, source_width, source_height) == mine
+    ]
