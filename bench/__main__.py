@@ -55,6 +55,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="rendition-set runs per cell (default 5)")
     parser.add_argument("--uploads", type=int, help="12 MP uploads timed (default 15)")
     parser.add_argument("--images", type=int, help="2 K images per worker run (default 60)")
+    parser.add_argument("--rounds", type=int, help="worker runs per process count (default 3)")
     parser.add_argument("--read-seconds", type=float, help="read load duration (default 5)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these figures")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
@@ -63,6 +64,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     args.repeats = args.repeats or (2 if quick else 5)
     args.uploads = args.uploads or (4 if quick else 15)
     args.images = args.images or (15 if quick else 60)
+    args.rounds = args.rounds or (1 if quick else 3)
     args.read_seconds = args.read_seconds or (2.0 if quick else 5.0)
     args.only = args.only or list(SECTIONS)
     return args
@@ -123,7 +125,7 @@ def worker_figures(args: argparse.Namespace, work: Path, figures: dict[str, Any]
     try:
         api = user_api(server.base_url, "bench-workers", "Studio")
         try:
-            result = throughput.measure(api, settings, work, args.images, log=log)
+            result = throughput.measure(api, settings, work, args.images, args.rounds, log=log)
         finally:
             api.close()
     finally:
@@ -138,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "imageuploader issue 7",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "options": {k: getattr(args, k) for k in ("quick", "repeats", "uploads", "images")},
+        "options": {
+            k: getattr(args, k) for k in ("quick", "repeats", "uploads", "images", "rounds")
+        },
     }
     with tempfile.TemporaryDirectory(prefix="imageuploader-bench-") as tmp:
         work = Path(tmp)

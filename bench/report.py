@@ -159,25 +159,35 @@ def upload_table(upload: dict[str, Any], floor: float) -> list[str]:
 
 def workers_table(workers: dict[str, Any]) -> list[str]:
     width, height = workers["photo"]
+    rounds = workers.get("rounds", 1)
     lines = [
         f"Worker throughput ({width}x{height} photos, Redis broker, {workers['database']}, "
-        "each process pinned to one core)",
+        f"each process pinned to one core; median of {rounds} interleaved runs each)",
         "",
-        _row("processes", "renditions", "renditions/s", "per core", "per worker CPU-second"),
-        _row(*["---"] * 5),
+        _row(
+            "processes",
+            "renditions per run",
+            "renditions/s",
+            "per core",
+            "per worker CPU-second",
+            "each run (renditions/s)",
+        ),
+        _row(*["---"] * 6),
     ]
     for key in ("one", "two"):
         run = workers[key]
+        each = ", ".join(f"{rate:.1f}" for rate in run.get("each_renditions_per_s", []))
         lines.append(
             _row(
                 run["processes"],
-                run["renditions"],
+                f"{run['renditions']:.0f}",
                 f"{run['renditions_per_s']:.1f}",
                 f"{run['per_core']:.1f}",
                 f"{run['renditions_per_cpu_s']:.1f}",
+                each,
             )
         )
-    lines.append(_row("2 vs 1", "", _x(workers["two_vs_one"]), "", ""))
+    lines.append(_row("2 vs 1", "", _x(workers["two_vs_one"]), "", "", ""))
     return lines
 
 

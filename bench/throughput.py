@@ -22,6 +22,7 @@ import redis
 from bench import photos
 from bench.api import Api
 from bench.processes import Worker
+from bench.stats import median
 
 PHOTO_SEEDS = (1, 2, 3, 4)
 POLL_SECONDS = 0.02
@@ -117,27 +118,50 @@ def drain(settings: dict[str, str], processes: int, counts: Counts) -> dict[str,
     }
 
 
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs with one process count (each run's own figures kept too)."""
+    keys = ("renditions", "seconds", "renditions_per_s", "per_core", "renditions_per_cpu_s")
+    return {
+        "processes": runs[0]["processes"],
+        **{key: median([float(run[key]) for run in runs]) for key in keys},
+        "runs": len(runs),
+        "each_renditions_per_s": [run["renditions_per_s"] for run in runs],
+    }
+
+
 def measure(
-    api: Api, settings: dict[str, str], workdir: Path, images: int, log: Any = print
+    api: Api, settings: dict[str, str], workdir: Path, images: int, rounds: int, log: Any = print
 ) -> dict[str, Any]:
-    """One run with one worker process, then a fresh batch for two; plus their ratio."""
+    """`rounds` runs with one worker process and as many with two, interleaved.
+
+    Each run drains a fresh batch. The order alternates (1, 2), (2, 1), ... and
+    the medians are compared: throughput on a shared virtual machine drifts by
+    tens of per cent from one run to the next, which a single pair of runs
+    would report as (or hide behind) a scaling difference.
+    """
     files = [photos.photo_file(workdir, *photos.PHOTO_2K, seed=s) for s in PHOTO_SEEDS]
     counts = StatusCounter(settings["DATABASE_URL"])
-    runs: dict[str, Any] = {}
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    batch = 0
     try:
-        for processes in (1, 2):
-            upload_batch(api, files, images, first=processes * images)
-            runs[str(processes)] = result = drain(settings, processes, counts)
-            log(
-                f"  workers: {processes} process(es), {result['renditions']} renditions "
-                f"in {result['seconds']:.2f} s"
-            )
+        for round_ in range(rounds):
+            for processes in (1, 2) if round_ % 2 == 0 else (2, 1):
+                batch += 1
+                upload_batch(api, files, images, first=batch * images)
+                result = drain(settings, processes, counts)
+                runs[processes].append(result)
+                log(
+                    f"  workers: round {round_ + 1}/{rounds}, {processes} process(es), "
+                    f"{result['renditions']} renditions in {result['seconds']:.2f} s"
+                )
     finally:
         counts.close()
+    one, two = summarize(runs[1]), summarize(runs[2])
     return {
         "photo": list(photos.PHOTO_2K),
         "images_per_run": images,
-        "one": runs["1"],
-        "two": runs["2"],
-        "two_vs_one": runs["2"]["renditions_per_s"] / runs["1"]["renditions_per_s"],
+        "rounds": rounds,
+        "one": one,
+        "two": two,
+        "two_vs_one": two["renditions_per_s"] / one["renditions_per_s"],
     }

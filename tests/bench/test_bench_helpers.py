@@ -12,7 +12,7 @@ from piccolo.columns import Varchar
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
-from bench import child, photos, rendition_set, report
+from bench import child, photos, rendition_set, report, throughput
 from bench.queries import QueryCounter, counting, delta, table_of
 from bench.stats import median, percentile
 
@@ -123,3 +123,28 @@ def test_targets_judge_the_figures() -> None:
     assert not bad["12 MP Studio set / floor"]
     assert not bad["12 MP Studio set: Pillow / ours"]
     assert not bad["48 MP peak RSS per process (ours)"]
+
+
+def test_worker_runs_are_summarized_by_their_medians() -> None:
+    def run(processes: int, rate: float) -> dict[str, Any]:
+        return {
+            "processes": processes,
+            "renditions": 120,
+            "seconds": 120 / rate,
+            "renditions_per_s": rate,
+            "per_core": rate / processes,
+            "renditions_per_cpu_s": rate / processes * 1.02,
+        }
+
+    one = throughput.summarize([run(1, 40.0), run(1, 52.0), run(1, 45.0)])
+    two = throughput.summarize([run(2, 80.0), run(2, 70.0), run(2, 90.0)])
+    assert (one["renditions_per_s"], one["runs"]) == (45.0, 3)
+    assert (two["renditions_per_s"], two["per_core"]) == (80.0, 40.0)
+    assert one["each_renditions_per_s"] == [40.0, 52.0, 45.0]
+    figures = {"photo": [2048, 1365], "database": "PostgreSQL", "rounds": 3}
+    table = "\n".join(
+        report.workers_table({**figures, "one": one, "two": two, "two_vs_one": 80 / 45})
+    )
+    assert "median of 3 interleaved runs" in table
+    assert "| 2 | 120 | 80.0 | 40.0 |" in table
+    assert "40.0, 52.0, 45.0" in table and "1.78x" in table

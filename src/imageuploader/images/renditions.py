@@ -55,6 +55,15 @@ def _render(ctx: WorkerContext, image: dict, spec: imaging.SizeSpec) -> imaging.
     return imaging.render(imaging.decode(original, [spec], max_pixels=limit), spec)
 
 
+def _render_and_store(
+    ctx: WorkerContext, image: dict, spec: imaging.SizeSpec, key: str
+) -> imaging.Rendered:
+    """One thread hop for both (each hop is a GIL hand-over on a busy worker core)."""
+    rendered = _render(ctx, image, spec)
+    ctx.storage.put(image["location"], key, rendered.data, rendered.content_type)
+    return rendered
+
+
 async def make_rendition(ctx: WorkerContext, rendition_id: int, *, final_attempt: bool) -> str:
     """Make one rendition; idempotent (a ready one is left alone). Returns the outcome."""
     outcome, owner = await _make_rendition(ctx, rendition_id, final_attempt=final_attempt)
@@ -116,10 +125,7 @@ async def _make_rendition(
         return "failed", owner
     key = keys.rendition_key(str(image["id"]), row["slug"])
     try:
-        rendered = await anyio.to_thread.run_sync(_render, ctx, image, spec)
-        await anyio.to_thread.run_sync(
-            ctx.storage.put, image["location"], key, rendered.data, rendered.content_type
-        )
+        rendered = await anyio.to_thread.run_sync(_render_and_store, ctx, image, spec, key)
     except PERMANENT as exc:
         await _fail(rendition_id, row, _describe(exc))
         return "failed", owner
