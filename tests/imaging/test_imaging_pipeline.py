@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import struct
 import zlib
@@ -180,22 +181,37 @@ def test_intermediate_round_trip(studio_jpeg: bytes) -> None:
     assert all(covers(reloaded, spec) for spec in STUDIO)
 
 
-def test_intermediate_written_compressed_still_loads(small_jpeg: bytes) -> None:
-    # Intermediates stored before the switch to stored blocks were zlib level 1.
+@pytest.mark.parametrize("level", [0, 1])
+def test_version_1_intermediates_still_load(small_jpeg: bytes, level: int) -> None:
+    # Intermediates stored before version 2 were zlib streams (stored blocks, or level 1).
     decoded = decode(small_jpeg, [H200], max_pixels=LIMIT)
     blob = encode_intermediate(decoded)
-    start = struct.calcsize(">4sBI") + struct.unpack_from(">4sBI", blob)[2]
-    recompressed = blob[:start] + zlib.compress(zlib.decompress(blob[start:]), 1)
-    assert recompressed != blob
-    reloaded = decode_intermediate(recompressed)
+    magic, version, header_len = struct.unpack_from(">4sBI", blob)
+    assert (magic, version) == (b"IUIM", 2)
+    start = struct.calcsize(">4sBI") + header_len
+    pixels = blob[start:]
+    assert pixels == decoded.image.write_to_memory()  # version 2: the raw pixels
+    old = struct.pack(">4sBI", magic, 1, header_len) + blob[9:start] + zlib.compress(pixels, level)
+    reloaded = decode_intermediate(old)
     assert reloaded.image.write_to_memory() == decoded.image.write_to_memory()
+    damaged = bytearray(old)
+    damaged[-40] ^= 0xFF
+    with pytest.raises(CorruptImage):
+        decode_intermediate(bytes(damaged))
 
 
 def test_damaged_pixels_fail_the_checksum(small_jpeg: bytes) -> None:
     blob = bytearray(encode_intermediate(decode(small_jpeg, [H200], max_pixels=LIMIT)))
-    blob[-100] ^= 0xFF  # a pixel byte inside the last stored block
-    with pytest.raises(CorruptImage):
+    blob[-100] ^= 0xFF  # one pixel byte
+    with pytest.raises(CorruptImage, match="checksum"):
         decode_intermediate(bytes(blob))
+
+
+def test_a_reloaded_intermediate_outlives_the_bytes_it_came_from(small_jpeg: bytes) -> None:
+    decoded = decode(small_jpeg, [H200], max_pixels=LIMIT)
+    reloaded = decode_intermediate(bytes(encode_intermediate(decoded)))  # no other reference
+    gc.collect()
+    assert render(reloaded, H200).data == render(decoded, H200).data
 
 
 def test_intermediate_keeps_alpha(make_gradient) -> None:
