@@ -43,3 +43,8 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
         if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
             handler.addFilter(RequestIdFilter())
     root.setLevel(level)
+    # libvips reports each step of every pipeline at INFO ("reducev: 13 point
+    # mask"): several lines per rendition, each formatted and, in a worker,
+    # piped to Dramatiq's parent process. Its warnings still pass; DEBUG shows all.
+    vips_level = logging.DEBUG if root.getEffectiveLevel() <= logging.DEBUG else logging.WARNING
+    logging.getLogger("pyvips").setLevel(vips_level)
