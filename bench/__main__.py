@@ -54,7 +54,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run")
     parser.add_argument("--repeats", type=int, help="rendition-set runs per cell (default 5)")
     parser.add_argument("--uploads", type=int, help="12 MP uploads timed (default 15)")
-    parser.add_argument("--images", type=int, help="2 K images per worker run (default 60)")
+    parser.add_argument("--images", type=int, help="2 K images per worker run (default 150)")
     parser.add_argument("--rounds", type=int, help="worker runs per process count (default 3)")
     parser.add_argument("--read-seconds", type=float, help="read load duration (default 5)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these figures")
@@ -63,7 +63,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.repeats = args.repeats or (2 if quick else 5)
     args.uploads = args.uploads or (4 if quick else 15)
-    args.images = args.images or (15 if quick else 60)
+    args.images = args.images or (15 if quick else 150)
     args.rounds = args.rounds or (1 if quick else 3)
     args.read_seconds = args.read_seconds or (2.0 if quick else 5.0)
     args.only = args.only or list(SECTIONS)

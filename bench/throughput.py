@@ -137,7 +137,10 @@ def measure(
     Each run drains a fresh batch. The order alternates (1, 2), (2, 1), ... and
     the medians are compared: throughput on a shared virtual machine drifts by
     tens of per cent from one run to the next, which a single pair of runs
-    would report as (or hide behind) a scaling difference.
+    would report as (or hide behind) a scaling difference. Batches are large
+    enough (the bench's default is 150 images, 300 renditions) that a worker's
+    start-up (its database pool, libvips' first calls) does not dominate the
+    shorter two-process runs.
     """
     files = [photos.photo_file(workdir, *photos.PHOTO_2K, seed=s) for s in PHOTO_SEEDS]
     counts = StatusCounter(settings["DATABASE_URL"])
