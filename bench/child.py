@@ -57,11 +57,26 @@ def ours(data: bytes, job: dict[str, Any]) -> int:
 
 
 def floor(data: bytes, job: dict[str, Any]) -> int:
-    """The least any libvips pipeline can do: one shrink-on-load decode, one encode."""
+    """The least any libvips pipeline can do: one decode at the largest shrink-on-load
+    factor that still covers the largest rendition, one resize, one encode.
+
+    libvips' own thumbnail_buffer is not this: it leaves a factor of two to its
+    final resize and so decodes a 12 MP photo in full for a 1024-pixel target.
+    """
     import pyvips
 
     width, height = max(job["targets"], key=lambda t: t[0] * t[1])
-    image = pyvips.Image.thumbnail_buffer(data, width, height=height, size="down")
+    header = pyvips.Image.new_from_buffer(data, "")
+    shrink = next(
+        (
+            f
+            for f in (8, 4, 2)
+            if -(-header.width // f) >= width and -(-header.height // f) >= height
+        ),
+        1,
+    )
+    image = pyvips.Image.new_from_buffer(data, "", shrink=shrink, access="sequential")
+    image = image.thumbnail_image(width, height=height, size="down")
     out: bytes = image.jpegsave_buffer(Q=JPEG_QUALITY, keep="none", optimize_coding=True)
     return len(out)
 

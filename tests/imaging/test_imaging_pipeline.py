@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import math
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +23,11 @@ from imageuploader.imaging import (
     decode_and_render,
     decode_intermediate,
     encode_intermediate,
+    probe,
     render,
     render_all,
 )
+from imageuploader.imaging.pipeline import jpeg_shrink
 
 LIMIT = 50_000_000
 STUDIO = [
@@ -330,3 +333,63 @@ def test_decode_and_render_decodes_hevc_heic() -> None:
     assert (decoded.image.width, decoded.image.height) == (533, 400)
     assert (rendered.width, rendered.height, rendered.format) == (267, 200, "jpeg")
     reload(rendered)
+
+
+def _photo_like(width: int, height: int) -> pyvips.Image:
+    """Gradient plus grain: fine detail is where a shrink-on-load would show its losses."""
+    xyz = pyvips.Image.xyz(width, height)
+    light = (xyz[0] * (200 / width)).bandjoin([xyz[1] * (200 / height), xyz[0] * 0 + 96])
+    grain = pyvips.Image.gaussnoise(width, height, sigma=24, mean=0, seed=7)
+    return (light + grain).cast("uchar").copy(interpretation="srgb")
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "needed", "factor"),
+    [
+        ((4000, 3000), 1, (1024, 768), 2),  # 12 MP to Studio's high: not 4 (1000 < 1024)
+        ((4000, 3000), 1, (533, 400), 4),  # to h400
+        ((4000, 3000), 1, (124, 93), 8),  # to low
+        ((4000, 3000), 1, (2001, 1500), 1),  # half would be one pixel short
+        ((4001, 3001), 1, (2001, 1501), 2),  # libjpeg rounds a scaled side up
+        ((400, 300), 6, (150, 200), 2),  # compared upright: 300 x 400 once rotated
+        ((400, 300), 6, (200, 150), 1),  # 200 wide needs all 300 upright columns... and more
+    ],
+)
+def test_jpeg_shrink_is_the_largest_factor_that_covers(
+    make_gradient, size: tuple[int, int], orientation: int, needed: tuple[int, int], factor: int
+) -> None:
+    image = make_gradient(*size).copy()
+    image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    info = probe(image.jpegsave_buffer(), max_pixels=LIMIT)
+    assert jpeg_shrink(info, *needed) == factor
+
+
+def test_jpeg_shrink_is_only_for_jpeg(make_gradient) -> None:
+    info = probe(make_gradient(4000, 3000).pngsave_buffer(compression=1), max_pixels=LIMIT)
+    assert jpeg_shrink(info, 124, 93) == 1
+
+
+def _psnr(a: pyvips.Image, b: pyvips.Image) -> float:
+    difference = a.cast("float") - b.cast("float")
+    return 10 * math.log10(255**2 / (difference * difference).avg())
+
+
+@pytest.mark.parametrize("spec", [H200, STUDIO[1], STUDIO[3]], ids=lambda s: s.slug)
+def test_shrink_on_load_loses_less_than_the_encode(spec: SizeSpec) -> None:
+    """The upload decodes at libjpeg's largest fitting scale. Against a full decode
+    resized with the same kernel, that may cost less than the q85 encode of the
+    rendition itself loses, on heavy grain (where a downscale shows most)."""
+    data = _photo_like(2400, 1800).jpegsave_buffer(Q=92)
+    info = probe(data, max_pixels=LIMIT)
+    decoded, rendered = decode_and_render(data, [spec], spec, max_pixels=LIMIT)
+    ours = decoded.image
+    assert jpeg_shrink(info, ours.width, ours.height) > 1
+    assert (rendered.width, rendered.height) == (ours.width, ours.height)
+    full = pyvips.Image.new_from_buffer(data, "").thumbnail_image(
+        ours.width, height=ours.height, size="force"
+    )
+    encoded = pyvips.Image.new_from_buffer(
+        full.jpegsave_buffer(Q=85, optimize_coding=True, keep="none"), ""
+    )
+    shrink_psnr, encode_psnr = _psnr(ours, full), _psnr(encoded, full)
+    assert shrink_psnr > encode_psnr, f"shrink {shrink_psnr:.1f} dB, encode {encode_psnr:.1f} dB"

@@ -93,13 +93,26 @@ def load(data: bytes, info: ImageInfo, width: int, height: int) -> pyvips.Image:
 
     Only the dominant side is constrained: libvips then rounds the other side
     from it, which can never fall below what `needed_size` asked for.
-    `fail_on=error` goes through option_string because thumbnail_buffer does
-    not forward its own fail_on argument to the loader in libvips 8.18.
+    `fail_on=error` makes a truncated file raise; it goes through option_string
+    for thumbnail_buffer, which does not forward its own fail_on argument to
+    the loader in libvips 8.18.
     """
     box = _box(info, width, height)
     # Converts CMYK and ICC-tagged (P3, Adobe RGB) input; untagged pixels are
     # already sRGB by convention, and an sRGB-to-sRGB transform would only cost time.
     colour = {"export_profile": "srgb"} if info.colour_managed else {}
+    shrink = jpeg_shrink(info, width, height)
+    if shrink > 1:
+        # libvips' thumbnail leaves a factor of two to its own resize and so
+        # decodes a 12 MP photo in full for a 1024-pixel rendition; libjpeg's
+        # scaled IDCT is a clean 1/2..1/8 downscale, so decode at the largest
+        # factor that still covers the box (as imgproxy does). What that costs
+        # against a full decode is less than the q85 encode loses (see the
+        # tests), and the decode, the upload's longest step, gets ~30% faster.
+        image = pyvips.Image.new_from_buffer(
+            data, "", shrink=shrink, access="sequential", fail_on="error"
+        )
+        return image.thumbnail_image(box[0], height=box[1], size="down", no_rotate=False, **colour)
     return pyvips.Image.thumbnail_buffer(
         data,
         box[0],
@@ -109,6 +122,26 @@ def load(data: bytes, info: ImageInfo, width: int, height: int) -> pyvips.Image:
         option_string="fail_on=error",
         **colour,
     )
+
+
+_JPEG_SHRINKS: Final = (8, 4, 2)  # the scaled IDCTs libjpeg offers
+
+
+def jpeg_shrink(info: ImageInfo, width: int, height: int) -> int:
+    """The largest JPEG shrink-on-load factor whose output still covers width x height.
+
+    libjpeg rounds a scaled side up, and shrinking is the same along either
+    axis, so the upright sizes can be compared directly. 1 for other formats.
+    """
+    if info.format != "jpeg":
+        return 1
+    for factor in _JPEG_SHRINKS:
+        if (
+            -(-info.oriented_width // factor) >= width
+            and -(-info.oriented_height // factor) >= height
+        ):
+            return factor
+    return 1
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:
