@@ -47,6 +47,7 @@ from imageuploader.images.service import ImageService
 from imageuploader.pages import PAGE_CONTROLLERS
 from imageuploader.runtime import QueuedPlanEvents, Runtime, build_runtime
 from imageuploader.settings import Settings
+from imageuploader.sqlite_pool import PooledSQLiteEngine
 from imageuploader.web.auth import BearerAwareCSRFMiddleware, session_auth
 from imageuploader.web.deps import PlanEvents
 from imageuploader.web.errors import exception_handlers
@@ -144,6 +145,8 @@ def create_app(
             rt.broker.close()
             if pooled:
                 await engine.close_connection_pool()
+            if isinstance(engine, PooledSQLiteEngine):
+                engine.close_idle()
 
     session_config = RotatingSessionConfig(
         store="sessions",

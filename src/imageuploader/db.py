@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+
+from imageuploader.sqlite_pool import PooledSQLiteEngine
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def engine_for(database_url: str) -> Engine:
         # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy does.
         path = Path(unquote(database_url[len("sqlite:///") :]))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path))
+        return PooledSQLiteEngine(path=str(path))
     if parts.scheme in ("postgres", "postgresql"):
         return PostgresEngine(config={"dsn": database_url}, log_queries=False)
     raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
