@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +150,26 @@ def test_worker_runs_are_summarized_by_their_medians() -> None:
     assert "median of 3 interleaved runs" in table
     assert "| 2 | 120 | 80.0 | 40.0 |" in table
     assert "40.0, 52.0, 45.0" in table and "1.78x" in table
+
+
+def test_status_counter_reads_counts_and_the_last_ready_time(tmp_path: Path) -> None:
+    """The worker figure's clock stops at the last rendition's updated_at (as the app
+    stores it on SQLite: naive ISO text in UTC), not at the poll that saw it."""
+    path = tmp_path / "status.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE renditions (status TEXT, updated_at TEXT)")
+        db.executemany(
+            "INSERT INTO renditions VALUES (?, ?)",
+            [
+                ("ready", "2026-11-23 10:00:01.250000"),
+                ("ready", "2026-11-23 10:00:03.500000"),
+                ("failed", "2026-11-23 10:00:09"),
+                ("pending", "2026-11-23 10:00:00"),
+            ],
+        )
+    counter = throughput.StatusCounter(f"sqlite:///{path}")
+    try:
+        assert counter() == (1, 1)
+        assert counter.last_ready() == datetime(2026, 11, 23, 10, 0, 3, 500000, tzinfo=UTC)
+    finally:
+        counter.close()
