@@ -112,7 +112,7 @@ def test_settings_are_immutable() -> None:
     ("broker", "cache", "expected"),
     [
         ("memory://", None, None),
-        ("memory://", "memory://", "memory://"),
+        ("memory://", "memory://", None),  # None: an in-process cache
         ("redis://r:6379/0", None, "redis://r:6379/0"),
         ("redis://r:6379/0", "memory://", "redis://r:6379/0"),
         ("redis://r:6379/0", "redis://c:6379/1", "redis://c:6379/1"),

@@ -1,1 +1,1 @@
-"""Background workers: the Dramatiq broker set-up and the (thin) actors."""
+"""Process entry point for separate Dramatiq workers (`dramatiq workers.main`)."""

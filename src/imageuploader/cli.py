@@ -7,9 +7,13 @@ import asyncio
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from imageuploader.logs import configure_logging
 from imageuploader.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from piccolo.engine.base import Engine
 
 
 def _settings() -> Settings:
@@ -38,11 +42,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _prepare(settings: Settings) -> None:
+async def _prepare(settings: Settings, engine: Engine | None = None) -> None:
+    """Bind the database (the services' engine when there are services), migrate, seed."""
     from imageuploader import db
     from imageuploader.accounts.seed import seed
 
-    db.use_engine(db.engine_for(settings.database_url))
+    db.use_engine(engine or db.engine_for(settings.database_url))
     await db.migrate()
     await seed(settings)
 
@@ -56,8 +61,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    from imageuploader.accounts import users
     from imageuploader.accounts.schemas import UserIn
+    from imageuploader.container import build_services
     from imageuploader.errors import DomainError
 
     settings = _settings().with_secret()
@@ -70,8 +75,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         password = getpass.getpass(f"Password for {args.username}: ")
 
     async def run() -> None:
-        await _prepare(settings)
-        user = await users.create_user(
+        services = build_services(settings)
+        await _prepare(settings, services.engine)
+        user = await services.users.create(
             UserIn(username=args.username, password=password, plan=args.plan, is_admin=args.admin)
         )
         role = "admin" if user.is_admin else "user"
@@ -87,20 +93,20 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
     from imageuploader import maintenance
-    from imageuploader.runtime import build_runtime
+    from imageuploader.container import build_services
 
     settings = _settings().with_secret()
     _logging(settings)
 
     async def run() -> maintenance.ReprocessResult:
-        await _prepare(settings)
-        rt = build_runtime(settings)
+        services = build_services(settings)
+        await _prepare(settings, services.engine)
         try:
             return await maintenance.reprocess(
-                rt, everything=args.all, say=lambda line: print(line, flush=True)
+                services, everything=args.all, say=lambda line: print(line, flush=True)
             )
         finally:
-            rt.broker.close()
+            services.broker.close()
 
     result = asyncio.run(run())
     if result.queued:
@@ -112,28 +118,35 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 def cmd_rebalance(args: argparse.Namespace) -> int:
     from imageuploader import maintenance
-    from imageuploader.storage import S3Storage, storage_from_url
+    from imageuploader.container import make_storage
+    from imageuploader.storage import S3Storage
 
     settings = _settings().with_secret()
     _logging(settings)
-    storage = storage_from_url(
-        settings.storage_url, buckets=settings.s3_buckets, public_url=settings.s3_public_url
-    )
+    storage = make_storage(settings)
     if not isinstance(storage, S3Storage):
         print("error: rebalance applies to S3 storage (STORAGE_URL=s3://...)", file=sys.stderr)
         return 2
 
-    async def run() -> object:
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    async def dry_run() -> int:
+        await _prepare(settings)
+        moves = await maintenance.planned_moves(storage)
+        for placement, target in moves:
+            say(f"would move {placement.image_id}: {placement.location} -> {target}")
+        return len(moves)
+
+    async def run() -> maintenance.RebalanceReport:
         await _prepare(settings)
         await asyncio.to_thread(storage.ensure_ready)  # a newly listed bucket may not exist
-        return await maintenance.rebalance_buckets(
-            storage, dry_run=args.dry_run, say=lambda line: print(line, flush=True)
-        )
+        return await maintenance.rebalance_buckets(storage, say=say)
 
-    report = asyncio.run(run())
-    if isinstance(report, int):
-        print(f"{report} images would move")
+    if args.dry_run:
+        print(f"{asyncio.run(dry_run())} images would move")
         return 0
+    report = asyncio.run(run())
     print(
         f"examined {report.examined}, moved {report.moved}, "
         f"in place {report.already_in_place}, stray copies deleted {report.orphans_deleted}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,6 +15,11 @@ from piccolo.engine.postgres import PostgresEngine
 from imageuploader.sqlite_pool import PooledSQLiteEngine
 
 log = logging.getLogger(__name__)
+
+# Piccolo imports its configuration module by this name; the package carries its
+# own, so migrations run wherever the package is installed.
+PICCOLO_CONF = "imageuploader.piccolo_conf"
+_bound: Engine | None = None
 
 
 def engine_for(database_url: str) -> Engine:
@@ -42,14 +48,19 @@ def all_tables() -> list[type]:
 def use_engine(engine: Engine) -> None:
     """Point every table, and Piccolo's migration runner, at `engine`.
 
-    Piccolo looks its engine up through `piccolo_conf.DB`; binding it here
-    lets the app factory choose the database from its settings object.
+    Piccolo looks its engine up as `DB` in its configuration module, which
+    answers with the engine bound here: the database comes from Settings.
     """
-    import piccolo_conf
-
-    piccolo_conf.DB = engine
+    global _bound
+    _bound = engine
+    os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
     for table in all_tables():
         table._meta.db = engine
+
+
+def bound_engine() -> Engine | None:
+    """The engine `use_engine` bound last, if any."""
+    return _bound
 
 
 async def migrate() -> None:

@@ -1,12 +1,14 @@
-"""Domain errors raised by services; the web layer maps them to HTTP statuses."""
+"""Every refusal the services raise, by kind; `web.errors` maps each kind to HTTP once.
+
+Errors here know nothing of HTTP: the CLI prints the same `detail`, a worker
+records it on a rendition, and only the web layer turns a kind into a status.
+"""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A refusal a person can understand; `status_code` is its HTTP meaning."""
-
-    status_code = 400
+    """A refusal a person can understand; `detail` says what was wrong."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -14,20 +16,32 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    status_code = 422
+    """The request was understood but a value in it is not acceptable."""
 
 
 class NotFound(DomainError):
-    status_code = 404
+    """No such thing, or not the caller's (the two look alike on purpose)."""
 
 
 class Conflict(DomainError):
-    status_code = 409
+    """The change clashes with what exists (a taken name, a plan still in use)."""
 
 
 class Forbidden(DomainError):
-    status_code = 403
+    """The caller is known, but their role or plan does not allow this."""
+
+
+class Gone(DomainError):
+    """It existed and will not come back (an expired link)."""
+
+
+class TooLarge(DomainError):
+    """The upload has more bytes than allowed."""
+
+
+class Unsupported(DomainError):
+    """A kind of input the service does not take at all (a PDF sent as an image)."""
 
 
 class Unavailable(DomainError):
-    status_code = 503
+    """A dependency (storage, the queue) cannot be used right now; nothing was changed."""

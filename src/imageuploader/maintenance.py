@@ -10,10 +10,9 @@ from dataclasses import dataclass
 import anyio
 import anyio.from_thread
 
+from imageuploader.container import Services
 from imageuploader.images import renditions
-from imageuploader.images.renditions import WorkerContext
 from imageuploader.images.tables import Image, Rendition
-from imageuploader.runtime import Runtime
 from imageuploader.storage import S3Storage
 from imageuploader.storage.rebalance import (
     Placement,
@@ -43,29 +42,30 @@ async def select_for_reprocess(*, everything: bool) -> list[int]:
     return sorted(set(created) | set(reset))
 
 
-async def reprocess(rt: Runtime, *, everything: bool, say: Say) -> ReprocessResult:
+async def reprocess(services: Services, *, everything: bool, say: Say) -> ReprocessResult:
     """Queue the work on a Redis broker, or do it here when the queue is in-process
     (the embedded default has no worker outside the app)."""
     ids = await select_for_reprocess(everything=everything)
-    await _invalidate_owners(rt, ids)  # their views now say "pending"
-    if not rt.in_process_workers:
-        await rt.jobs.render(ids)
+    await _invalidate_owners(services, ids)  # their views now say "pending"
+    if not services.settings.queue_in_process:
+        await services.jobs.send_each(renditions.make_rendition, ids)
         say(f"queued {len(ids)} renditions for the workers")
         return ReprocessResult(selected=len(ids), queued=len(ids))
-    ctx = WorkerContext(storage=rt.storage, max_pixels=rt.settings.max_pixels, cache=rt.cache)
+    ctx = services.worker
     ready = failed = 0
     for done, rendition_id in enumerate(ids, 1):
         try:
-            outcome = await renditions.make_rendition(ctx, rendition_id, final_attempt=True)
-        except Exception as exc:  # the next run picks it up again; keep going
-            outcome = f"error: {exc}"
+            outcome = await renditions.make_rendition(ctx, rendition_id)
+        except Exception:
+            # No retries here: this run's attempt was the last one.
+            outcome = await renditions.give_up(ctx, rendition_id)
         ready += outcome in ("ready", "already-ready")
         failed += outcome == "failed"
         say(f"[{done}/{len(ids)}] rendition {rendition_id}: {outcome}")
     return ReprocessResult(selected=len(ids), ready=ready, failed=failed)
 
 
-async def _invalidate_owners(rt: Runtime, rendition_ids: list[int]) -> None:
+async def _invalidate_owners(services: Services, rendition_ids: list[int]) -> None:
     owners: set[int] = set()
     for start in range(0, len(rendition_ids), CHUNK):  # bounded IN lists
         chunk = rendition_ids[start : start + CHUNK]
@@ -75,7 +75,7 @@ async def _invalidate_owners(rt: Runtime, rendition_ids: list[int]) -> None:
         )
         owners |= {r["owner"] for r in rows}
     for owner in owners:
-        await rt.cache.invalidate(owner)
+        await services.cache.invalidate(owner)
 
 
 async def placements() -> list[Placement]:
@@ -106,17 +106,15 @@ async def _set_location(image_id: str, bucket: str) -> None:
     await Image.update({Image.location: bucket}).where(Image.id == uuid.UUID(image_id))
 
 
-async def rebalance_buckets(
-    storage: S3Storage, *, dry_run: bool, say: Say
-) -> RebalanceReport | int:
-    """Move images whose ring bucket changed (after S3_BUCKETS changed); with
-    `dry_run`, only count them."""
+async def planned_moves(storage: S3Storage) -> list[tuple[Placement, str]]:
+    """Each image whose ring bucket differs from where it is, with its new bucket."""
+    targets = [(p, storage.locate(p.image_id)) for p in await placements()]
+    return [(p, target) for p, target in targets if target != p.location]
+
+
+async def rebalance_buckets(storage: S3Storage, *, say: Say) -> RebalanceReport:
+    """Move images whose ring bucket changed (after S3_BUCKETS changed)."""
     found = await placements()
-    if dry_run:
-        moving = [p for p in found if storage.locate(p.image_id) != p.location]
-        for p in moving:
-            say(f"would move {p.image_id}: {p.location} -> {storage.locate(p.image_id)}")
-        return len(moving)
 
     def commit(image_id: str, bucket: str) -> None:
         # Called from the rebalance thread; the row is updated on the event loop.

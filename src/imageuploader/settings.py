@@ -19,6 +19,11 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+def is_redis_url(url: str | None) -> bool:
+    """The one test of whether a URL names Redis (plain or TLS)."""
+    return bool(url) and str(url).startswith(("redis://", "rediss://"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app, the workers and the CLI need to know at start-up."""
@@ -54,6 +59,29 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    # Each backend is decided here, once; everything else asks these properties.
+
+    @property
+    def queue_in_process(self) -> bool:
+        """`memory://`: the web process runs the workers as its own threads."""
+        return not is_redis_url(self.broker_url)
+
+    @property
+    def broker_redis_url(self) -> str | None:
+        return None if self.queue_in_process else self.broker_url
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Redis for sessions and rate-limit counters (shared by every web process)."""
+        return self.cache_url if is_redis_url(self.cache_url) else None
+
+    @property
+    def session_backend(self) -> str:
+        """`redis`, `memory` (CACHE_URL=memory://) or `file` (under DATA_DIR)."""
+        if self.shared_redis_url:
+            return "redis"
+        return "memory" if self.cache_url == "memory://" else "file"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -130,13 +158,14 @@ class Settings:
 
     @property
     def image_cache_url(self) -> str | None:
-        """Where image views are cached. Separate worker processes (a Redis broker)
-        cannot invalidate an in-process cache, so without a Redis CACHE_URL the
-        broker's Redis holds the cache rather than serving stale statuses."""
-        cache = self.cache_url or ""
-        if self.broker_url.startswith("redis") and not cache.startswith("redis"):
-            return self.broker_url
-        return self.cache_url
+        """The Redis that caches image views, or None for an in-process cache.
+
+        Separate worker processes (a Redis broker) cannot invalidate an
+        in-process cache, so without a Redis CACHE_URL the broker's Redis holds
+        the cache rather than serving stale statuses."""
+        if self.shared_redis_url:
+            return self.shared_redis_url
+        return self.broker_redis_url
 
     def with_secret(self) -> Settings:
         """Return settings whose secret key is set, persisting one under DATA_DIR.

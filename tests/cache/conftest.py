@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -11,10 +12,9 @@ import redis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from imageuploader.images.cache import cache_from_url
-from imageuploader.images.renditions import WorkerContext, make_rendition
+from imageuploader.container import Services, make_image_cache
+from imageuploader.images.renditions import make_rendition
 from imageuploader.images.tables import Image, Rendition
-from imageuploader.runtime import Runtime
 from imageuploader.settings import Settings
 from tests.conftest import _reset_database
 
@@ -63,12 +63,12 @@ async def run_workers(app: Litestar) -> list[str]:
     process would: its invalidation must reach the web app through Redis.
     In-process (memory://) workers share the app's cache object.
     """
-    rt: Runtime = app.state.runtime
+    services: Services = app.state.services
     settings: Settings = app.state.settings
-    cache = rt.cache if settings.cache_url == "memory://" else cache_from_url(settings.cache_url)
-    ctx = WorkerContext(storage=rt.storage, max_pixels=settings.max_pixels, cache=cache)
+    cache = services.cache if settings.cache_url == "memory://" else make_image_cache(settings)
+    ctx = dataclasses.replace(services.worker, cache=cache)
     pending = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
-    return [await make_rendition(ctx, r["id"], final_attempt=True) for r in pending]
+    return [await make_rendition(ctx, r["id"]) for r in pending]
 
 
 class QueryLog:

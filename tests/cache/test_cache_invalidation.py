@@ -12,8 +12,8 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from imageuploader.container import Services
 from imageuploader.images.tables import Image
-from imageuploader.runtime import Runtime
 
 from .conftest import QueryLog, run_workers, upload
 
@@ -84,9 +84,9 @@ async def test_rendition_failed_invalidates(
     image = await upload(client, alice)
     assert statuses(await detail(client, alice, image["id"]))["h400"] == "pending"
     # Without its original and intermediate the rendition cannot be made: it fails.
-    rt: Runtime = client.app.state.runtime
+    services: Services = client.app.state.services
     row = await Image.select().where(Image.id == image["id"]).first()
-    rt.storage.delete_many(row["location"], [row["original_key"], row["intermediate_key"]])
+    services.storage.delete_many(row["location"], [row["original_key"], row["intermediate_key"]])
 
     assert await run_workers(client.app) == ["failed"]
 

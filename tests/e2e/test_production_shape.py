@@ -125,7 +125,7 @@ def test_upload_renditions_links_cache_and_metrics(stack: Stack) -> None:
     worker_lines = [
         line
         for line in json_lines(stack.worker_log.read_text())
-        if line.get("logger") == "workers.actors"
+        if line.get("logger") == "imageuploader.tasks.actors"
     ]
     assert worker_lines, stack.worker_log.read_text()[-3000:]
     assert {line.get("request_id") for line in worker_lines} == {REQUEST_ID}

@@ -1,22 +1,21 @@
-"""Worker semantics: retries keep a rendition pending with its error, the last attempt
-marks it failed, permanent errors fail at once, and a ready rendition is not redone."""
+"""Worker semantics: retries keep a rendition pending with its error, running out of
+retries marks it failed, permanent errors fail at once, and a ready rendition is not redone."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from types import SimpleNamespace
 
 import pytest
-from dramatiq.middleware import CurrentMessage
+from dramatiq import Worker
 
 from imageuploader.accounts.tables import Size
 from imageuploader.app import create_app
 from imageuploader.images import renditions
-from imageuploader.images.renditions import WorkerContext
 from imageuploader.images.tables import Rendition
 from imageuploader.settings import Settings
 from imageuploader.storage import StorageUnavailable
-from workers import actors
+from imageuploader.tasks import registry
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -54,24 +53,29 @@ async def pending_rendition(client, make_user, upload, slug: str = "low") -> tup
     return headers, row["id"]
 
 
+def worker_context(app, storage=None):
+    """The app's own worker context (its cache: status changes must reach the views)."""
+    services = app.state.services
+    return dataclasses.replace(services.worker, storage=storage or services.storage)
+
+
 async def test_retries_then_failed_after_the_last(client, make_user, upload, app) -> None:
     headers, rendition_id = await pending_rendition(client, make_user, upload)
-    flaky = FlakyStorage(app.state.runtime.storage)
-    # The app's cache: the worker's status changes must reach the views.
-    ctx = WorkerContext(storage=flaky, max_pixels=50_000_000, cache=app.state.runtime.cache)
+    flaky = FlakyStorage(app.state.services.storage)
+    ctx = worker_context(app, flaky)
 
-    for attempt in range(1, actors.MAX_RETRIES + 1):
+    for attempt in range(1, registry.MAX_RETRIES + 2):
         with pytest.raises(StorageUnavailable):
-            await renditions.make_rendition(ctx, rendition_id, final_attempt=False)
+            await renditions.make_rendition(ctx, rendition_id)
         row = await Rendition.select().where(Rendition.id == rendition_id).first()
         assert (row["status"], row["attempts"]) == ("pending", attempt)
         assert "connection refused" in row["error"]
 
-    outcome = await renditions.make_rendition(ctx, rendition_id, final_attempt=True)
-    assert outcome == "failed"
+    # Dramatiq calls this once the retries are exhausted (on_retry_exhausted).
+    assert await renditions.give_up(ctx, rendition_id) == "failed"
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
-    assert (row["status"], row["attempts"]) == ("failed", actors.MAX_RETRIES + 1)
-    assert flaky.puts == actors.MAX_RETRIES + 1
+    assert (row["status"], row["attempts"]) == ("failed", registry.MAX_RETRIES + 1)
+    assert flaky.puts == registry.MAX_RETRIES + 1
 
     image_id = str(row["image"])
     shown = (await client.get(f"/api/images/{image_id}", headers=headers)).json()
@@ -84,13 +88,12 @@ async def test_retries_then_failed_after_the_last(client, make_user, upload, app
 async def test_missing_source_fails_at_once(client, make_user, upload, app) -> None:
     _, rendition_id = await pending_rendition(client, make_user, upload)
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
-    storage = app.state.runtime.storage
+    storage = app.state.services.storage
     image_id = str(row["image"])
     location = storage.locate(image_id)
     storage.delete_many(location, [f"{image_id}/original", f"{image_id}/_intermediate"])
-    ctx = WorkerContext(storage=storage, max_pixels=50_000_000)
-    # Not the final attempt, yet no retry can bring the file back.
-    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "failed"
+    # The first attempt, yet no retry can bring the file back.
+    assert await renditions.make_rendition(worker_context(app), rendition_id) == "failed"
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
     assert row["status"] == "failed"
     assert row["attempts"] == 1
@@ -103,8 +106,7 @@ async def test_a_rendition_whose_size_was_deleted_fails_with_a_reason(
     # A size removed from the catalogue after the job was queued (the admin API
     # refuses while a plan uses it, so go to the table directly).
     await Rendition.update({Rendition.slug: "gone-size"}).where(Rendition.id == rendition_id)
-    ctx = WorkerContext(storage=app.state.runtime.storage, max_pixels=50_000_000)
-    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "failed"
+    assert await renditions.make_rendition(worker_context(app), rendition_id) == "failed"
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
     assert (row["status"], row["attempts"]) == ("failed", 1)
     assert row["error"] == "The size 'gone-size' no longer exists."
@@ -115,8 +117,7 @@ async def test_a_worker_renders_the_size_the_catalogue_has_now(
 ) -> None:
     _, rendition_id = await pending_rendition(client, make_user, upload)
     await Size.update({Size.width: 60, Size.height: 60}).where(Size.slug == "low")
-    ctx = WorkerContext(storage=app.state.runtime.storage, max_pixels=50_000_000)
-    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "ready"
+    assert await renditions.make_rendition(worker_context(app), rendition_id) == "ready"
     row = await Rendition.select().where(Rendition.id == rendition_id).first()
     # photo() is 4:3 landscape: 60 wide, 45 high inside the 60x60 box.
     assert (row["status"], row["width"], row["height"], row["format"]) == ("ready", 60, 45, "jpeg")
@@ -124,28 +125,51 @@ async def test_a_worker_renders_the_size_the_catalogue_has_now(
 
 async def test_ready_rendition_is_not_redone(client, make_user, upload, app) -> None:
     _, rendition_id = await pending_rendition(client, make_user, upload)
-    ctx = WorkerContext(storage=app.state.runtime.storage, max_pixels=50_000_000)
-    assert await renditions.make_rendition(ctx, rendition_id, final_attempt=False) == "ready"
+    assert await renditions.make_rendition(worker_context(app), rendition_id) == "ready"
     first = await Rendition.select().where(Rendition.id == rendition_id).first()
-    flaky = FlakyStorage(app.state.runtime.storage)
-    again = WorkerContext(storage=flaky, max_pixels=50_000_000)
-    assert await renditions.make_rendition(again, rendition_id, final_attempt=True) == (
+    flaky = FlakyStorage(app.state.services.storage)
+    assert await renditions.make_rendition(worker_context(app, flaky), rendition_id) == (
         "already-ready"
     )
+    assert await renditions.give_up(worker_context(app, flaky), rendition_id) == "already-done"
     assert flaky.puts == 0
     assert await Rendition.select().where(Rendition.id == rendition_id).first() == first
 
 
-@pytest.mark.parametrize(("retries", "final"), [(0, False), (4, False), (5, True)])
-def test_final_attempt_follows_the_retry_count(monkeypatch, retries: int, final: bool) -> None:
-    message = SimpleNamespace(options={"retries": retries})
-    monkeypatch.setattr(CurrentMessage, "get_current_message", staticmethod(lambda: message))
-    assert actors._final_attempt() is final
+async def test_the_queue_marks_failed_once_the_retries_run_out(
+    client, make_user, upload, app, monkeypatch
+) -> None:
+    """Through Dramatiq itself: each attempt raises, the message is retried, and the
+    on_retry_exhausted callback marks the rendition failed with the last error."""
+    _, rendition_id = await pending_rendition(client, make_user, upload)
+    services = app.state.services
+    services.broker.flush_all()  # only this test's message, not the upload's own
+    flaky = FlakyStorage(services.storage)
+    # The actors' context holds this very storage object: make its writes fail.
+    monkeypatch.setattr(services.storage, "put", flaky.put)
+    actor = services.actors["make_rendition"]
+    # Two retries, milliseconds apart, instead of five over half a minute.
+    actor.send_with_options(args=(rendition_id,), max_retries=2, min_backoff=10, max_backoff=20)
+    worker = Worker(services.broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    try:
+        for _ in range(200):
+            row = await Rendition.select().where(Rendition.id == rendition_id).first()
+            if row["status"] != "pending":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert "connection refused" in row["error"]
+    assert flaky.puts == 3
 
 
 def test_actors_retry_at_most_five_times_with_backoff_and_a_time_limit(app) -> None:
-    declared = app.state.runtime.actors
-    for actor in (declared.make_rendition, declared.backfill_plan, declared.backfill_user):
+    declared = app.state.services.actors
+    assert declared["make_rendition"].options["on_retry_exhausted"] == "rendition_gave_up"
+    for name in ("make_rendition", "rendition_gave_up", "backfill_plan", "backfill_user"):
+        actor = declared[name]
         assert actor.options["max_retries"] == 5
         assert actor.options["min_backoff"] < actor.options["max_backoff"]
         assert actor.options["time_limit"] > 0

@@ -109,7 +109,7 @@ async def test_separate_worker_process_makes_the_renditions(
     assert set(statuses(done).values()) == {"ready"}
 
     # Every object lives in the bucket the ring chose, recorded on the row.
-    storage = app.state.runtime.storage
+    storage = app.state.services.storage
     row = await Image.select().where(Image.id == image["id"]).first()
     assert row["location"] == storage.locate(image["id"])
     keys = [

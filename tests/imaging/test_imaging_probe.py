@@ -22,6 +22,7 @@ from imageuploader.imaging import (
     parse_resolution,
     probe,
 )
+from imageuploader.web.errors import status_of
 
 LIMIT = 50_000_000
 X = "\N{MULTIPLICATION SIGN}"  # the messages use the real sign
@@ -84,7 +85,7 @@ def test_parse_resolution_rejects(text: str) -> None:
 def test_refuses_non_images(data: bytes, looks_like: str) -> None:
     with pytest.raises(UnsupportedImageType) as caught:
         probe(data, max_pixels=LIMIT)
-    assert caught.value.status_code == 415
+    assert status_of(caught.value) == 415
     assert (
         "not a supported image (JPEG, PNG, WebP, AVIF, GIF, HEIC or TIFF)" in caught.value.message
     )
@@ -114,7 +115,7 @@ def test_header_claiming_65000_squared_is_refused(small_jpeg: bytes) -> None:
     bomb = _patch_sof_dimensions(small_jpeg, 65000, 65000)
     with pytest.raises(ImageTooLarge) as caught:
         decode(bomb, H200, max_pixels=LIMIT)
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert caught.value.message == (
         f"The image is 65000{X}65000 = 4,225,000,000 pixels; the limit is 50,000,000."
     )
@@ -143,7 +144,7 @@ def test_truncated_jpeg_passes_header_but_fails_decode(studio_jpeg: bytes) -> No
     assert probe(truncated, max_pixels=LIMIT).width == 4000  # header is intact
     with pytest.raises(CorruptImage) as caught:
         decode(truncated, H200, max_pixels=LIMIT)  # even with JPEG shrink-on-load
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert "JPEG file is damaged or truncated" in caught.value.message
 
 
@@ -168,7 +169,7 @@ def test_declared_resolution_must_match(small_jpeg: bytes) -> None:
     assert probe(small_jpeg, max_pixels=LIMIT, declared=(400, 300)).width == 400
     with pytest.raises(ResolutionMismatch) as caught:
         probe(small_jpeg, max_pixels=LIMIT, declared=(1024, 768))
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert caught.value.message == (
         f"The image is 400{X}300 but the declared resolution was 1024{X}768."
     )
@@ -189,7 +190,7 @@ def test_minimum_resolution(small_jpeg: bytes) -> None:
     assert probe(small_jpeg, max_pixels=LIMIT, min_resolution=(400, 300)).height == 300
     with pytest.raises(ResolutionTooSmall) as caught:
         decode(small_jpeg, H200, max_pixels=LIMIT, min_resolution=(1024, 786))
-    assert caught.value.status_code == 422
+    assert status_of(caught.value) == 422
     assert caught.value.message == f"The image is 400{X}300; the minimum is 1024{X}786."
 
 

@@ -52,7 +52,7 @@ async def test_the_worker_logs_with_the_request_id_of_the_upload(
     await wait_until_finished(client, alice, r.json()["id"])
 
     lines = log_lines()
-    worker = [line for line in lines if line["logger"] == "workers.actors"]
+    worker = [line for line in lines if line["logger"] == "imageuploader.tasks.actors"]
     assert worker, lines
     assert all(line["message"].endswith(": ready") for line in worker)
     assert {line["request_id"] for line in worker} == {"upload-42"}

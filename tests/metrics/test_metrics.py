@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from imageuploader.app import create_app
 from imageuploader.settings import Settings
-from workers.stats import JobStats
+from imageuploader.tasks.stats import JobStats
 
 from .conftest import photo, sample, wait_until_finished
 
@@ -64,7 +64,7 @@ async def test_separate_worker_processes_report_through_redis(
         worker_stats.record("make_rendition", "ready", 0.3)
         worker_stats.record("make_rendition", "ready", 2.0)
         worker_stats.record("make_rendition", "failed", 0.01)
-        app.state.runtime.actors.make_rendition.send(999_999)  # waits: no worker runs
+        app.state.services.actors["make_rendition"].send(999_999)  # waits: no worker runs
 
         text = (await client.get("/metrics")).text
     ready = {"actor": "make_rendition", "outcome": "ready"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from imageuploader.pages.images import PER_PAGE
-from imageuploader.pages.views import human_bytes
+from imageuploader.web.pages.images import PER_PAGE
+from imageuploader.web.pages.views import human_bytes
 from tests.pages.conftest import LogIn, photo, soup
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from imageuploader.images.schemas import ImageOut, RenditionOut
-from imageuploader.pages.views import human_bytes, image_view, pager, progress
+from imageuploader.web.pages.views import human_bytes, image_view, pager, progress
 
 
 def rendition(slug: str, status: str, width: int | None = None, height: int | None = None):

@@ -15,8 +15,6 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-FITS = ("contain", "cover")
-
 
 class Size(Table, tablename="sizes"):
     """A rendition size: a bounding box (a missing side is free) and a fit."""

@@ -165,10 +165,3 @@ class ImageCache:
     async def ping(self) -> None:
         # Abandoned on timeout: /health must answer even when Redis hangs.
         await anyio.to_thread.run_sync(self.backend.ping, abandon_on_cancel=True)
-
-
-def cache_from_url(cache_url: str | None) -> ImageCache:
-    """Redis for `redis://`/`rediss://`, in-process for `memory://` or unset."""
-    if cache_url and cache_url.startswith(("redis://", "rediss://")):
-        return ImageCache(RedisBackend(cache_url))
-    return ImageCache(MemoryBackend())

@@ -7,7 +7,6 @@ database row of its own and any changed character fails the signature.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,22 +14,17 @@ import anyio
 import msgspec
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from imageuploader.accounts.users import CurrentUser, load_user
-from imageuploader.errors import DomainError, Forbidden, InvalidInput, NotFound
-from imageuploader.images import keys
-from imageuploader.images.media import Located, image_row, locate, plan_of
+from imageuploader.accounts.users import CurrentUser
+from imageuploader.clock import Clock, utcnow
+from imageuploader.errors import Forbidden, Gone, InvalidInput
+from imageuploader.images import access, keys
+from imageuploader.images.media import Located, locate
 from imageuploader.storage import Storage
 
 MIN_SECONDS = 300
 MAX_SECONDS = 30_000
 SHARED_PATH = "/s/"
 _SALT = "imageuploader.expiring-link"
-
-Clock = Callable[[], datetime]
-
-
-class LinkExpired(DomainError):
-    status_code = 410
 
 
 class ExpiringLinkIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,10 +37,6 @@ class ExpiringLinkIn(msgspec.Struct, forbid_unknown_fields=True):
 class ExpiringLinkOut(msgspec.Struct):
     url: str
     expires_at: datetime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -81,11 +71,9 @@ class LinkService:
             raise InvalidInput(
                 f"seconds: must be between {MIN_SECONDS} and {MAX_SECONDS} (got {seconds})."
             )
-        row = await image_row(user, image_id)
-        plan = await plan_of(user, row["owner"])
-        if not (plan and plan.expiring_links):
-            raise Forbidden("Your plan does not include expiring links.")
-        found = await locate(image_id, rendition, plan, row)
+        image, plan = await access.visible_image(user, image_id)
+        access.require_sharing(plan)
+        found = await locate(image, rendition, plan)
         expires_at = self.clock().replace(microsecond=0) + timedelta(seconds=seconds)
         url = await anyio.to_thread.run_sync(
             lambda: self.storage.presign_get(
@@ -101,7 +89,7 @@ class LinkService:
         return ExpiringLinkOut(url=url, expires_at=expires_at)
 
     def verify(self, token: str) -> SignedTarget:
-        """The target of a token; Forbidden if it was altered, LinkExpired if too old."""
+        """The target of a token; Forbidden if it was altered, Gone if too old."""
         try:
             payload = self._signer.loads(token)
             image_id, slug, expires = payload
@@ -114,18 +102,13 @@ class LinkService:
             raise Forbidden("This link is not valid.")
         expires_at = datetime.fromtimestamp(expires, UTC)
         if self.clock() > expires_at:
-            raise LinkExpired("This link has expired.")
+            raise Gone("This link has expired.")
         return SignedTarget(image_id=image_id, slug=slug, expires_at=expires_at)
 
     async def resolve(self, token: str) -> tuple[Located, SignedTarget]:
         """The stored object a token grants, if its image and the owner's plan still allow it."""
         target = self.verify(token)
-        try:
-            row = await image_row(None, target.image_id)
-        except NotFound:
-            raise NotFound("The image behind this link was deleted.") from None
-        owner = await load_user(row["owner"])
-        plan = owner.plan if owner else None
+        image, plan = await access.shared_image(target.image_id)
         if not (plan and plan.expiring_links):
             raise Forbidden("This link is no longer valid.")
-        return await locate(target.image_id, target.slug, plan, row), target
+        return await locate(image, target.slug, plan), target

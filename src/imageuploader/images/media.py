@@ -1,18 +1,18 @@
-"""Who may fetch which stored object, and opening it for streaming."""
+"""Delivery of stored objects: which object a permitted request names, and opening it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import anyio
 
 from imageuploader.accounts.schemas import PlanOut
-from imageuploader.accounts.users import CurrentUser, load_user
-from imageuploader.errors import Forbidden, NotFound, Unavailable
-from imageuploader.images import keys
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.accounts.users import CurrentUser
+from imageuploader.errors import NotFound, Unavailable
+from imageuploader.images import access, keys
+from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
+from imageuploader.images.tables import Rendition
 from imageuploader.storage import ObjectNotFound, Storage, StorageError
 
 EXTENSIONS = {
@@ -46,54 +46,33 @@ class Opened:
     filename: str
 
 
-async def plan_of(user: CurrentUser, owner_id: int) -> PlanOut | None:
-    if owner_id == user.id:
-        return user.plan
-    owner = await load_user(owner_id)
-    return owner.plan if owner else None
-
-
-async def locate(image_id: str, slug: str, plan: PlanOut | None, row: dict) -> Located:
-    """Check the plan includes `slug` and the object exists; raise otherwise."""
-    ident = str(row["id"])
+async def locate(image: ImageRecord, slug: str, plan: PlanOut | None) -> Located:
+    """The object `slug` names, if the plan includes it and it exists; raise otherwise."""
+    access.require_object(plan, slug)
+    ident = image.ident
     if slug == keys.ORIGINAL:
-        if not (plan and plan.original_link):
-            raise Forbidden("Your plan does not include links to the original.")
-        ext = EXTENSIONS.get(row["format"], "bin")
+        ext = EXTENSIONS.get(image.format, "bin")
         return Located(
-            ident, slug, row["location"], row["original_key"], row["mime_type"], f"{ident}.{ext}"
+            ident, slug, image.location, image.original_key, image.mime_type, f"{ident}.{ext}"
         )
-    if not (plan and slug in plan.sizes):
-        raise Forbidden(f"Your plan does not include the {slug!r} rendition.")
-    rendition = (
+    row = (
         await Rendition.select()
-        .where((Rendition.image == row["id"]) & (Rendition.slug == slug))
+        .where((Rendition.image == image.id) & (Rendition.slug == slug))
         .first()
     )
-    if rendition is None or rendition.get("status") != "ready":
-        status = rendition["status"] if rendition else "pending"
+    rendition = RenditionRecord.from_row(row) if row else None
+    if rendition is None or rendition.status is not RenditionStatus.READY or not rendition.key:
+        status = rendition.status if rendition else RenditionStatus.PENDING
         raise NotFound(f"The {slug!r} rendition is not ready (status: {status}).")
-    fmt = rendition["format"]
+    fmt = rendition.format or "jpeg"
     return Located(
         ident,
         slug,
-        row["location"],
-        rendition["key"],
+        image.location,
+        rendition.key,
         f"image/{fmt}",
         f"{ident}-{slug}.{EXTENSIONS.get(fmt, 'bin')}",
     )
-
-
-async def image_row(user: CurrentUser | None, image_id: str) -> dict:
-    """The image row, if `user` is its owner or an admin (None: no check)."""
-    try:
-        ident = uuid.UUID(image_id)
-    except ValueError:
-        raise NotFound("No such image.") from None
-    row = await Image.select().where(Image.id == ident).first()
-    if row is None or (user is not None and row["owner"] != user.id and not user.is_admin):
-        raise NotFound("No such image.")
-    return row
 
 
 class MediaService:
@@ -101,12 +80,11 @@ class MediaService:
         self.storage = storage
 
     async def find(self, user: CurrentUser, image_id: str, slug: str) -> Located:
-        row = await image_row(user, image_id)
-        return await locate(image_id, slug, await plan_of(user, row["owner"]), row)
+        image, plan = await access.visible_image(user, image_id)
+        return await locate(image, slug, plan)
 
     async def open(self, user: CurrentUser, image_id: str, slug: str) -> Opened:
-        found = await self.find(user, image_id, slug)
-        return await self.open_located(found)
+        return await self.open_located(await self.find(user, image_id, slug))
 
     async def open_located(self, found: Located) -> Opened:
         try:

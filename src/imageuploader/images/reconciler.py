@@ -9,6 +9,7 @@ import anyio
 
 from imageuploader.images import renditions
 from imageuploader.images.jobs import Jobs
+from imageuploader.images.renditions import make_rendition
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,10 @@ async def reconcile_once(jobs: Jobs, older_than: timedelta) -> int:
     """Create rows the plans call for, re-queue stale pending ones; return the count."""
     queued = 0
     while created := await renditions.create_missing():
-        await jobs.render(created)
+        await jobs.send_each(make_rendition, created)
         queued += len(created)
     while stale := await renditions.stale_pending(older_than):
-        await jobs.render(stale)
+        await jobs.send_each(make_rendition, stale)
         queued += len(stale)
     if queued:
         log.info("reconciler queued %d renditions", queued)

@@ -1,4 +1,4 @@
-"""Background rendition work: make one rendition, fill in missing ones, reconcile."""
+"""Background rendition work: make one rendition, give up on one, fill in missing ones."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import anyio
 
 from imageuploader import imaging
+from imageuploader.clock import utcnow
 from imageuploader.images import keys
 from imageuploader.images.cache import ImageCache
+from imageuploader.images.jobs import Jobs
+from imageuploader.images.records import RenditionStatus
 from imageuploader.images.tables import Image, Rendition
 from imageuploader.storage import ObjectNotFound, Storage
 
@@ -25,51 +28,137 @@ PERMANENT = (imaging.ImagingError, ObjectNotFound)
 
 @dataclass(frozen=True)
 class WorkerContext:
+    """What every task needs, built once per process by the composition root."""
+
     storage: Storage
     max_pixels: int
+    jobs: Jobs
     # Views of the owner's images change with every status written here.
     cache: ImageCache | None = None
     # Run before each job (a worker process opens its database pool here).
     prepare: Callable[[], Awaitable[None]] | None = None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class RenderJob:
+    """One rendition to make, with what the worker needs of its image and size."""
+
+    rendition_id: int
+    status: RenditionStatus
+    slug: str
+    attempts: int
+    image_id: uuid.UUID
+    owner: int
+    location: str
+    image_width: int
+    image_height: int
+    original_key: str
+    intermediate_key: str | None
+    spec: imaging.SizeSpec | None
+
+    @property
+    def key(self) -> str:
+        return keys.rendition_key(str(self.image_id), self.slug)
 
 
-def _render(ctx: WorkerContext, image: dict, spec: imaging.SizeSpec) -> imaging.Rendered:
+def _render(ctx: WorkerContext, job: RenderJob, spec: imaging.SizeSpec) -> imaging.Rendered:
     """CPU and storage work in a thread: prefer the intermediate, else the original."""
-    location = image["location"]
-    if image["intermediate_key"]:
+    if job.intermediate_key:
         try:
             decoded = imaging.decode_intermediate(
-                ctx.storage.get(location, image["intermediate_key"])
+                ctx.storage.get(job.location, job.intermediate_key)
             )
         except (ObjectNotFound, imaging.CorruptImage):
             decoded = None
         if decoded is not None and imaging.covers(decoded, spec):
             return imaging.render(decoded, spec)
-    original = ctx.storage.get(location, image["original_key"])
+    original = ctx.storage.get(job.location, job.original_key)
     # The original was accepted at upload; a later, lower MAX_PIXELS must not strand it.
-    limit = max(ctx.max_pixels, image["width"] * image["height"])
+    limit = max(ctx.max_pixels, job.image_width * job.image_height)
     return imaging.render(imaging.decode(original, [spec], max_pixels=limit), spec)
 
 
 def _render_and_store(
-    ctx: WorkerContext, image: dict, spec: imaging.SizeSpec, key: str
+    ctx: WorkerContext, job: RenderJob, spec: imaging.SizeSpec
 ) -> imaging.Rendered:
     """One thread hop for both (each hop is a GIL hand-over on a busy worker core)."""
-    rendered = _render(ctx, image, spec)
-    ctx.storage.put(image["location"], key, rendered.data, rendered.content_type)
+    rendered = _render(ctx, job, spec)
+    ctx.storage.put(job.location, job.key, rendered.data, rendered.content_type)
     return rendered
 
 
-async def make_rendition(ctx: WorkerContext, rendition_id: int, *, final_attempt: bool) -> str:
-    """Make one rendition; idempotent (a ready one is left alone). Returns the outcome."""
-    outcome, owner = await _make_rendition(ctx, rendition_id, final_attempt=final_attempt)
+async def _invalidate(ctx: WorkerContext, owner: int | None) -> None:
     if owner is not None and ctx.cache is not None:
         await ctx.cache.invalidate(owner)
+
+
+async def make_rendition(ctx: WorkerContext, rendition_id: int) -> str:
+    """Make one rendition; idempotent (a ready one is left alone). Returns the outcome.
+
+    An error another attempt may fix is recorded on the row and raised, so the
+    queue retries; when the retries run out, `give_up` marks the row failed.
+    """
+    job = await _load_job(rendition_id)
+    if job is None:
+        return "gone"
+    if job.status is RenditionStatus.READY:
+        return "already-ready"
+    try:
+        outcome = await _make(ctx, job)
+    except Exception as exc:
+        await Rendition.update(
+            {Rendition.attempts: job.attempts + 1, Rendition.error: _describe(exc)}
+        ).where(Rendition.id == rendition_id)
+        # The view shows the error text; the retry raises on.
+        await _invalidate(ctx, job.owner)
+        raise
+    await _invalidate(ctx, job.owner if outcome != "gone" else None)
     return outcome
+
+
+async def _make(ctx: WorkerContext, job: RenderJob) -> str:
+    if job.spec is None:
+        await _fail(job.rendition_id, job.slug, f"The size {job.slug!r} no longer exists.")
+        return "failed"
+    try:
+        rendered = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
+    except PERMANENT as exc:
+        await _fail(job.rendition_id, job.slug, _describe(exc))
+        return "failed"
+    done = (
+        await Rendition.update(
+            {
+                Rendition.status: RenditionStatus.READY.value,
+                Rendition.width: rendered.width,
+                Rendition.height: rendered.height,
+                Rendition.bytes: len(rendered.data),
+                Rendition.format: rendered.format,
+                Rendition.key: job.key,
+                Rendition.error: None,
+                Rendition.attempts: job.attempts + 1,
+                Rendition.updated_at: utcnow(),
+            }
+        )
+        .where(Rendition.id == job.rendition_id)
+        .returning(Rendition.id)
+    )
+    if not done:
+        # The image was deleted while we worked: do not leave an orphan behind.
+        await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
+        return "gone"
+    return "ready"
+
+
+async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
+    """After the last retry: mark a still-pending rendition failed, keeping its last error."""
+    job = await _load_job(rendition_id)
+    if job is None or job.status is not RenditionStatus.PENDING:
+        return "gone" if job is None else "already-done"
+    row = await Rendition.select(Rendition.error).where(Rendition.id == rendition_id).first()
+    error = (row or {}).get("error") or "Gave up after repeated failures."
+    await _fail(rendition_id, job.slug, error, attempts=job.attempts)
+    await _invalidate(ctx, job.owner)
+    return "failed"
 
 
 JOB_SQL = """
@@ -84,84 +173,32 @@ WHERE renditions.id = {}
 """
 
 
-async def _load_job(rendition_id: int) -> tuple[dict, dict, imaging.SizeSpec | None] | None:
+async def _load_job(rendition_id: int) -> RenderJob | None:
     """The rendition, its image and its size in one query (a worker runs this per job,
     and round trips to the database were a large share of a small rendition's cost)."""
     found = await Rendition.raw(JOB_SQL, rendition_id)
     if not found:
         return None
-    job = found[0]
-    row = {"status": job["status"], "slug": job["slug"], "attempts": job["attempts"]}
-    image = {
-        "id": job["image_id"],
-        "owner": job["owner"],
-        "location": job["location"],
-        "width": job["image_width"],
-        "height": job["image_height"],
-        "original_key": job["original_key"],
-        "intermediate_key": job["intermediate_key"],
-    }
+    row = found[0]
     spec = None
-    if job["size_id"] is not None:
+    if row["size_id"] is not None:
         spec = imaging.SizeSpec(
-            slug=job["slug"], width=job["size_width"], height=job["size_height"], fit=job["fit"]
+            slug=row["slug"], width=row["size_width"], height=row["size_height"], fit=row["fit"]
         )
-    return row, image, spec
-
-
-async def _make_rendition(
-    ctx: WorkerContext, rendition_id: int, *, final_attempt: bool
-) -> tuple[str, int | None]:
-    """The work of make_rendition; also returns the owner whose views changed, if any."""
-    job = await _load_job(rendition_id)
-    if job is None:
-        return "gone", None
-    row, image, spec = job
-    if row["status"] == "ready":
-        return "already-ready", None
-    owner = image["owner"]
-    if spec is None:
-        await _fail(rendition_id, row, f"The size {row['slug']!r} no longer exists.")
-        return "failed", owner
-    key = keys.rendition_key(str(image["id"]), row["slug"])
-    try:
-        rendered = await anyio.to_thread.run_sync(_render_and_store, ctx, image, spec, key)
-    except PERMANENT as exc:
-        await _fail(rendition_id, row, _describe(exc))
-        return "failed", owner
-    except Exception as exc:
-        if final_attempt:
-            await _fail(rendition_id, row, _describe(exc))
-            return "failed", owner
-        await Rendition.update(
-            {Rendition.attempts: row["attempts"] + 1, Rendition.error: _describe(exc)}
-        ).where(Rendition.id == rendition_id)
-        # The view shows the error text; the retry raises on.
-        if ctx.cache is not None:
-            await ctx.cache.invalidate(owner)
-        raise
-    done = (
-        await Rendition.update(
-            {
-                Rendition.status: "ready",
-                Rendition.width: rendered.width,
-                Rendition.height: rendered.height,
-                Rendition.bytes: len(rendered.data),
-                Rendition.format: rendered.format,
-                Rendition.key: key,
-                Rendition.error: None,
-                Rendition.attempts: row["attempts"] + 1,
-                Rendition.updated_at: _now(),
-            }
-        )
-        .where(Rendition.id == rendition_id)
-        .returning(Rendition.id)
+    return RenderJob(
+        rendition_id=rendition_id,
+        status=RenditionStatus(row["status"]),
+        slug=row["slug"],
+        attempts=row["attempts"],
+        image_id=uuid.UUID(str(row["image_id"])),
+        owner=row["owner"],
+        location=row["location"],
+        image_width=row["image_width"],
+        image_height=row["image_height"],
+        original_key=row["original_key"],
+        intermediate_key=row["intermediate_key"],
+        spec=spec,
     )
-    if not done:
-        # The image was deleted while we worked: do not leave an orphan behind.
-        await anyio.to_thread.run_sync(ctx.storage.delete, image["location"], key)
-        return "gone", None
-    return "ready", owner
 
 
 def _describe(exc: BaseException) -> str:
@@ -169,16 +206,29 @@ def _describe(exc: BaseException) -> str:
     return text[:MAX_ERROR]
 
 
-async def _fail(rendition_id: int, row: dict, error: str) -> None:
-    log.warning("rendition %s (%s) failed: %s", rendition_id, row["slug"], error)
+async def _fail(rendition_id: int, slug: str, error: str, *, attempts: int | None = None) -> None:
+    """Mark failed; `attempts` None counts this run as one more attempt."""
+    log.warning("rendition %s (%s) failed: %s", rendition_id, slug, error)
     await Rendition.update(
         {
-            Rendition.status: "failed",
+            Rendition.status: RenditionStatus.FAILED.value,
             Rendition.error: error,
-            Rendition.attempts: row["attempts"] + 1,
-            Rendition.updated_at: _now(),
+            Rendition.attempts: Rendition.attempts + 1 if attempts is None else attempts,
+            Rendition.updated_at: utcnow(),
         }
     ).where(Rendition.id == rendition_id)
+
+
+async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
+    """Add and queue the renditions a plan's users' images lack."""
+    while created := await create_missing(plan_name=plan_name):
+        await ctx.jobs.send_each(make_rendition, created)
+
+
+async def backfill_user(ctx: WorkerContext, user_id: int) -> None:
+    """Add and queue the renditions one user's images lack (after a change of plan)."""
+    while created := await create_missing(user_id=user_id):
+        await ctx.jobs.send_each(make_rendition, created)
 
 
 MISSING_SQL = """
@@ -218,12 +268,12 @@ async def create_missing(
     missing = await Image.raw(query, *args)
     if not missing:
         return []
-    now = _now()
+    now = utcnow()
     rows = [
         Rendition(
             image=uuid.UUID(str(m["image_id"])),
             slug=m["slug"],
-            status="pending",
+            status=RenditionStatus.PENDING.value,
             created_at=now,
             updated_at=now,
         )
@@ -236,16 +286,18 @@ async def create_missing(
 async def stale_pending(older_than: timedelta, limit: int = 1000) -> list[int]:
     """Pending renditions untouched for `older_than`, touched now so the next sweep
     does not send them again at once."""
-    cutoff = _now() - older_than
+    cutoff = utcnow() - older_than
     rows = (
         await Rendition.select(Rendition.id)
-        .where((Rendition.status == "pending") & (Rendition.updated_at < cutoff))
+        .where(
+            (Rendition.status == RenditionStatus.PENDING.value) & (Rendition.updated_at < cutoff)
+        )
         .order_by(Rendition.id)
         .limit(limit)
     )
     ids = [r["id"] for r in rows]
     if ids:
-        await Rendition.update({Rendition.updated_at: _now()}).where(Rendition.id.is_in(ids))
+        await Rendition.update({Rendition.updated_at: utcnow()}).where(Rendition.id.is_in(ids))
     return ids
 
 
@@ -253,15 +305,17 @@ async def reset_for_reprocess(*, everything: bool) -> list[int]:
     """Mark renditions pending again: all of them, or only the failed ones."""
     query = Rendition.update(
         {
-            Rendition.status: "pending",
+            Rendition.status: RenditionStatus.PENDING.value,
             Rendition.attempts: 0,
             Rendition.error: None,
-            Rendition.updated_at: _now(),
+            Rendition.updated_at: utcnow(),
         },
         force=True,
     )
     if not everything:
-        query = query.where(Rendition.status == "failed")
+        query = query.where(Rendition.status == RenditionStatus.FAILED.value)
     await query
-    rows = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
+    rows = await Rendition.select(Rendition.id).where(
+        Rendition.status == RenditionStatus.PENDING.value
+    )
     return [r["id"] for r in rows]

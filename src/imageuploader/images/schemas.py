@@ -1,26 +1,17 @@
-"""Request forms and response shapes of the images API."""
+"""Response shapes of the images API."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-from litestar.datastructures import UploadFile
 
-
-@dataclass
-class UploadForm:
-    """multipart/form-data fields of POST /api/images."""
-
-    file: UploadFile
-    caption: str = ""
-    resolution: str | None = None
+from imageuploader.images.records import RenditionStatus
 
 
 class RenditionOut(msgspec.Struct):
     slug: str
-    status: str
+    status: RenditionStatus
     width: int | None
     height: int | None
     format: str | None

@@ -15,8 +15,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from imageuploader.accounts.tables import User
-
-STATUSES = ("pending", "ready", "failed")
+from imageuploader.images.records import RenditionStatus
 
 
 class Image(Table, tablename="images"):
@@ -42,7 +41,7 @@ class Rendition(Table, tablename="renditions"):
 
     image = ForeignKey(Image, on_delete=OnDelete.cascade, index=True)
     slug = Varchar(length=50)
-    status = Varchar(length=10, default="pending", index=True)
+    status = Varchar(length=10, default=RenditionStatus.PENDING.value, index=True)
     width = Integer(null=True, default=None)
     height = Integer(null=True, default=None)
     bytes = BigInt(null=True, default=None)

@@ -13,7 +13,7 @@ from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.security.session_auth import SessionAuth, SessionAuthMiddleware
 from litestar.types import Receive, Scope, Send
 
-from imageuploader.accounts import users
+from imageuploader.accounts import tokens, users
 from imageuploader.accounts.users import CurrentUser
 
 SESSION_USER_KEY = "user_id"
@@ -51,7 +51,7 @@ class TokenOrSessionMiddleware(SessionAuthMiddleware):
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise NotAuthorizedException("The Authorization header must be 'Bearer <token>'.")
-        found = await users.user_for_token(raw.strip())
+        found = await tokens.user_for_token(raw.strip())
         if found is None:
             raise NotAuthorizedException("The token is invalid or has been revoked.")
         user, token_id = found

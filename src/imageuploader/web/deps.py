@@ -1,20 +1,33 @@
-"""Dependency providers and the hooks controllers call after a state change."""
+"""Dependency providers: the services handlers name as parameters, one instance per process."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from typing import Any
 
-log = logging.getLogger(__name__)
+from litestar.di import Provide
+
+from imageuploader.container import Services
 
 
-class PlanEvents:
-    """What happens after plans change; the image service overrides these hooks.
+def _constant(value: Any) -> Callable[[], Any]:
+    def provide() -> Any:
+        return value
 
-    The base class does nothing, which is right while no image is stored.
-    """
+    return provide
 
-    async def plan_gained_sizes(self, plan_name: str, slugs: list[str]) -> None:
-        log.info("plan %s gained sizes %s", plan_name, slugs)
 
-    async def user_plan_changed(self, user_id: int) -> None:
-        log.info("user %s changed plan", user_id)
+def dependencies(services: Services) -> dict[str, Provide]:
+    """Handler parameter name -> the service it receives."""
+    provided = {
+        "images": services.images,
+        "uploads": services.uploads,
+        "media": services.media,
+        "links": services.links,
+        "user_service": services.users,
+        "plan_service": services.plans,
+        "size_service": services.sizes,
+    }
+    return {
+        name: Provide(_constant(value), sync_to_thread=False) for name, value in provided.items()
+    }

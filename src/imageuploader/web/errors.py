@@ -10,10 +10,28 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from imageuploader.errors import DomainError
-from imageuploader.imaging import ImagingError
+from imageuploader import errors
 
 log = logging.getLogger(__name__)
+
+# Each kind of refusal and its HTTP status; a subclass takes its nearest kind's.
+STATUS_OF: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.Gone: 410,
+    errors.TooLarge: 413,
+    errors.Unsupported: 415,
+    errors.Unavailable: 503,
+    errors.DomainError: 400,
+}
+
+
+def status_of(exc: errors.DomainError) -> int:
+    """The HTTP status of a domain error: its first kind, in method resolution order."""
+    return next(STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF)
+
 
 API_PREFIXES = ("/api/", "/media/", "/s/", "/health", "/schema", "/metrics")
 
@@ -38,12 +56,8 @@ def _render(request: Request, status_code: int, detail: str) -> Response:
     )
 
 
-def domain_error_handler(request: Request, exc: DomainError) -> Response:
-    return _render(request, exc.status_code, exc.detail)
-
-
-def imaging_error_handler(request: Request, exc: ImagingError) -> Response:
-    return _render(request, exc.status_code, exc.message)
+def domain_error_handler(request: Request, exc: errors.DomainError) -> Response:
+    return _render(request, status_of(exc), exc.detail)
 
 
 # Litestar's session middleware words a missing login in its own terms.
@@ -88,8 +102,7 @@ def unexpected_error_handler(request: Request, exc: Exception) -> Response:
 
 def exception_handlers() -> dict:
     return {
-        DomainError: domain_error_handler,
-        ImagingError: imaging_error_handler,
+        errors.DomainError: domain_error_handler,
         NotAuthorizedException: not_authorized_handler,
         HTTPException: http_error_handler,
         Exception: unexpected_error_handler,

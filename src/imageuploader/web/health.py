@@ -9,6 +9,7 @@ from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
 
 from imageuploader import db
+from imageuploader.container import Services
 
 Check = Callable[[], Awaitable[None]]
 # A dependency that does not answer within this is as good as down.
@@ -33,6 +34,21 @@ async def run_checks(checks: dict[str, Check]) -> tuple[bool, dict[str, str]]:
         for name, check in checks.items():
             tg.start_soon(run, name, check)
     return all(v == "ok" for v in results.values()), dict(sorted(results.items()))
+
+
+def dependency_checks(services: Services) -> dict[str, Check]:
+    """A check per dependency besides the database; each blocking call runs in a thread
+    that is abandoned on timeout, so /health answers even when a dependency hangs."""
+
+    async def storage() -> None:
+        await anyio.to_thread.run_sync(services.storage.check, abandon_on_cancel=True)
+
+    async def broker() -> None:
+        client = getattr(services.broker, "client", None)
+        if client is not None:
+            await anyio.to_thread.run_sync(client.ping, abandon_on_cancel=True)
+
+    return {"storage": storage, "broker": broker, "cache": services.cache.ping}
 
 
 class HealthController(Controller):

@@ -28,9 +28,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from workers.actors import QUEUE
-from workers.middleware import JobStatsMiddleware
-from workers.stats import BUCKETS, JobStats
+from imageuploader.tasks.middleware import JobStatsMiddleware
+from imageuploader.tasks.registry import QUEUE
+from imageuploader.tasks.stats import BUCKETS, JobStats
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Rate limits on Litestar's RateLimitMiddleware: login per IP and per username, uploads per user.
 
 Each limit is a RateLimitConfig with its own middleware class (Litestar keys its
-counters by the class name), all sharing the `rate_limit` store: Redis when
-CACHE_URL is Redis, so every web process counts together; in memory otherwise.
+counters by the class name), all sharing the `rate_limit` store that the
+composition root builds: Redis when CACHE_URL is Redis, so every web process
+counts together; in memory otherwise.
 Over the limit: 429 with `Retry-After` and a JSON `detail`.
 """
 
@@ -14,9 +15,6 @@ from litestar import Request
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import Receive, Scope, Send
 
 from imageuploader.settings import Rate, Settings
@@ -26,12 +24,6 @@ LOGIN_PATHS = frozenset({"/login", "/api/auth/token"})
 # The JSON API and the upload page share one budget per user.
 UPLOAD_PATHS = frozenset({"/api/images", "/upload"})
 MAX_USERNAME = 200
-
-
-def rate_limit_store(settings: Settings) -> Store:
-    if settings.cache_url and settings.cache_url.startswith(("redis://", "rediss://")):
-        return RedisStore.with_client(url=settings.cache_url, namespace="imageuploader:ratelimit")
-    return MemoryStore()
 
 
 class _Limiter(RateLimitMiddleware):

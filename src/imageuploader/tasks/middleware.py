@@ -12,7 +12,7 @@ from dramatiq.broker import Broker
 from dramatiq.message import Message
 
 from imageuploader.logs import request_id
-from workers.stats import JobStats
+from imageuploader.tasks.stats import JobStats
 
 log = logging.getLogger(__name__)
 

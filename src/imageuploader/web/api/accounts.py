@@ -10,7 +10,8 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from imageuploader.accounts import catalog, users
+from imageuploader.accounts import plans, sizes, tokens, users
+from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.schemas import (
     PlanIn,
     PlanOut,
@@ -25,9 +26,9 @@ from imageuploader.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from imageuploader.accounts.users import CurrentUser
+from imageuploader.accounts.sizes import SizeService
+from imageuploader.accounts.users import CurrentUser, UserService
 from imageuploader.web.auth import admin_only
-from imageuploader.web.deps import PlanEvents
 
 
 class AuthController(Controller):
@@ -48,7 +49,7 @@ class AuthController(Controller):
         user_id = await users.authenticate(data.username, data.password)
         if user_id is None:
             raise NotAuthorizedException("Invalid username or password.")
-        raw, token_id = await users.issue_token(user_id, data.name)
+        raw, token_id = await tokens.issue_token(user_id, data.name)
         return TokenIssued(access_token=raw, token_type="bearer", token_id=token_id)  # noqa: S106
 
     @delete("/token", status_code=HTTP_204_NO_CONTENT)
@@ -57,17 +58,17 @@ class AuthController(Controller):
         auth = request.auth if isinstance(request.auth, dict) else {}
         if "token_id" not in auth:
             raise NotAuthorizedException("This request was not made with a bearer token.")
-        await users.revoke_token(request.user.id, auth["token_id"])
+        await tokens.revoke_token(request.user.id, auth["token_id"])
 
     @get("/tokens")
     async def list_tokens(self, request: Request[CurrentUser, Any, Any]) -> list[TokenInfo]:
-        return await users.list_tokens(request.user.id)
+        return await tokens.list_tokens(request.user.id)
 
     @delete("/tokens/{token_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def revoke(
         self, request: Request[CurrentUser, Any, Any], token_id: FromPath[int]
     ) -> None:
-        await users.revoke_token(request.user.id, token_id)
+        await tokens.revoke_token(request.user.id, token_id)
 
 
 class MeController(Controller):
@@ -96,8 +97,10 @@ class AdminUsersController(Controller):
         return await users.list_users()
 
     @post()
-    async def create(self, data: JSONBody[UserIn]) -> UserOut:
-        return await users.create_user(data)
+    async def create(
+        self, data: JSONBody[UserIn], user_service: NamedDependency[UserService]
+    ) -> UserOut:
+        return await user_service.create(data)
 
     @get("/{username:str}")
     async def read(self, username: FromPath[str]) -> UserOut:
@@ -109,18 +112,19 @@ class AdminUsersController(Controller):
         request: Request[CurrentUser, Any, Any],
         username: FromPath[str],
         data: JSONBody[UserPatch],
-        plan_events: NamedDependency[PlanEvents],
+        user_service: NamedDependency[UserService],
     ) -> UserOut:
-        updated = await users.update_user(username, data, acting_user_id=request.user.id)
-        await plan_events.user_plan_changed(updated.id)
-        return updated
+        return await user_service.update(username, data, acting_user_id=request.user.id)
 
     @delete("/{username:str}", status_code=HTTP_204_NO_CONTENT)
     async def deactivate(
-        self, request: Request[CurrentUser, Any, Any], username: FromPath[str]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        username: FromPath[str],
+        user_service: NamedDependency[UserService],
     ) -> None:
         """Deactivate (never erase): the user can no longer log in; tokens are revoked."""
-        await users.deactivate_user(username, acting_user_id=request.user.id)
+        await user_service.deactivate(username, acting_user_id=request.user.id)
 
 
 class AdminPlansController(Controller):
@@ -130,31 +134,30 @@ class AdminPlansController(Controller):
 
     @get()
     async def list(self) -> list[PlanOut]:
-        return await catalog.list_plans()
+        return await plans.list_plans()
 
     @post()
-    async def create(self, data: JSONBody[PlanIn]) -> PlanOut:
-        return await catalog.create_plan(data)
+    async def create(
+        self, data: JSONBody[PlanIn], plan_service: NamedDependency[PlanService]
+    ) -> PlanOut:
+        return await plan_service.create(data)
 
     @get("/{name:str}")
     async def read(self, name: FromPath[str]) -> PlanOut:
-        return await catalog.get_plan(name)
+        return await plans.get_plan(name)
 
     @patch("/{name:str}")
     async def update(
         self,
         name: FromPath[str],
         data: JSONBody[PlanPatch],
-        plan_events: NamedDependency[PlanEvents],
+        plan_service: NamedDependency[PlanService],
     ) -> PlanOut:
-        plan, gained = await catalog.update_plan(name, data)
-        if gained:
-            await plan_events.plan_gained_sizes(plan.name, gained)
-        return plan
+        return await plan_service.update(name, data)
 
     @delete("/{name:str}", status_code=HTTP_204_NO_CONTENT)
-    async def delete(self, name: FromPath[str]) -> None:
-        await catalog.delete_plan(name)
+    async def delete(self, name: FromPath[str], plan_service: NamedDependency[PlanService]) -> None:
+        await plan_service.delete(name)
 
 
 class AdminSizesController(Controller):
@@ -164,20 +167,27 @@ class AdminSizesController(Controller):
 
     @get()
     async def list(self) -> list[SizeOut]:
-        return await catalog.list_sizes()
+        return await sizes.list_sizes()
 
     @post()
-    async def create(self, data: JSONBody[SizeIn]) -> SizeOut:
-        return await catalog.create_size(data)
+    async def create(
+        self, data: JSONBody[SizeIn], size_service: NamedDependency[SizeService]
+    ) -> SizeOut:
+        return await size_service.create(data)
 
     @get("/{slug:str}")
     async def read(self, slug: FromPath[str]) -> SizeOut:
-        return await catalog.get_size(slug)
+        return await sizes.get_size(slug)
 
     @patch("/{slug:str}")
-    async def update(self, slug: FromPath[str], data: JSONBody[SizePatch]) -> SizeOut:
-        return await catalog.update_size(slug, data)
+    async def update(
+        self,
+        slug: FromPath[str],
+        data: JSONBody[SizePatch],
+        size_service: NamedDependency[SizeService],
+    ) -> SizeOut:
+        return await size_service.update(slug, data)
 
     @delete("/{slug:str}", status_code=HTTP_204_NO_CONTENT)
-    async def delete(self, slug: FromPath[str]) -> None:
-        await catalog.delete_size(slug)
+    async def delete(self, slug: FromPath[str], size_service: NamedDependency[SizeService]) -> None:
+        await size_service.delete(slug)

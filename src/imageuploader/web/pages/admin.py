@@ -16,11 +16,13 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from imageuploader.accounts import catalog, users
+from imageuploader.accounts import plans, sizes, users
+from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.schemas import UserPatch
-from imageuploader.pages import forms
+from imageuploader.accounts.sizes import SizeService
+from imageuploader.accounts.users import UserService
 from imageuploader.web.auth import admin_only
-from imageuploader.web.deps import PlanEvents
+from imageuploader.web.pages import forms
 
 # Not generic: request.user is the CurrentUser that web.auth put there.
 Req = HTMXRequest
@@ -38,21 +40,21 @@ async def _done(request: Req, section: str, message: str) -> Template | Redirect
 async def _users_context(message: str | None = None) -> dict[str, Any]:
     return {
         "users": await users.list_users(),
-        "plans": [p.name for p in await catalog.list_plans()],
+        "plans": [p.name for p in await plans.list_plans()],
         "message": message,
     }
 
 
 async def _plans_context(message: str | None = None) -> dict[str, Any]:
     return {
-        "plans": await catalog.list_plans(),
-        "sizes": [s.slug for s in await catalog.list_sizes()],
+        "plans": await plans.list_plans(),
+        "sizes": [s.slug for s in await sizes.list_sizes()],
         "message": message,
     }
 
 
 async def _sizes_context(message: str | None = None) -> dict[str, Any]:
-    return {"sizes": await catalog.list_sizes(), "message": message}
+    return {"sizes": await sizes.list_sizes(), "message": message}
 
 
 SECTIONS = {"users": _users_context, "plans": _plans_context, "sizes": _sizes_context}
@@ -75,27 +77,30 @@ class AdminPages(Controller):
         return Template("pages/admin/users.html", context={"user": request.user, **context})
 
     @post("/users", status_code=200)
-    async def create_user(self, request: Req, data: Form) -> Template | Redirect:
-        created = await users.create_user(forms.user_in(data))
+    async def create_user(
+        self, request: Req, data: Form, user_service: NamedDependency[UserService]
+    ) -> Template | Redirect:
+        created = await user_service.create(forms.user_in(data))
         message = f"User {created.username!r} created on plan {data.get('plan')}."
         return await _done(request, "users", message)
 
     @post("/users/plan", status_code=200)
     async def change_plan(
-        self, request: Req, data: Form, plan_events: NamedDependency[PlanEvents]
+        self, request: Req, data: Form, user_service: NamedDependency[UserService]
     ) -> Template | Redirect:
         username = forms.field(data, "username")
         patch = UserPatch(plan=forms.field(data, "plan"))
-        updated = await users.update_user(username, patch, acting_user_id=request.user.id)
-        await plan_events.user_plan_changed(updated.id)
+        updated = await user_service.update(username, patch, acting_user_id=request.user.id)
         plan = updated.plan.name if updated.plan else "none"
         message = f"{updated.username} is now on plan {plan}."
         return await _done(request, "users", message)
 
     @post("/users/deactivate", status_code=200)
-    async def deactivate(self, request: Req, data: Form) -> Template | Redirect:
+    async def deactivate(
+        self, request: Req, data: Form, user_service: NamedDependency[UserService]
+    ) -> Template | Redirect:
         username = forms.field(data, "username")
-        await users.deactivate_user(username, acting_user_id=request.user.id)
+        await user_service.deactivate(username, acting_user_id=request.user.id)
         message = f"{username} was deactivated and their tokens revoked."
         return await _done(request, "users", message)
 
@@ -106,27 +111,27 @@ class AdminPages(Controller):
         return Template("pages/admin/plans.html", context={"user": request.user, **context})
 
     @post("/plans", status_code=200)
-    async def create_plan(self, request: Req, data: Form) -> Template | Redirect:
-        plan = await catalog.create_plan(forms.plan_in(data))
+    async def create_plan(
+        self, request: Req, data: Form, plan_service: NamedDependency[PlanService]
+    ) -> Template | Redirect:
+        plan = await plan_service.create(forms.plan_in(data))
         message = f"Plan {plan.name!r} created."
         return await _done(request, "plans", message)
 
     @post("/plans/edit", status_code=200)
     async def edit_plan(
-        self, request: Req, data: Form, plan_events: NamedDependency[PlanEvents]
+        self, request: Req, data: Form, plan_service: NamedDependency[PlanService]
     ) -> Template | Redirect:
-        plan, gained = await catalog.update_plan(
-            forms.field(data, "original_name"), forms.plan_patch(data)
-        )
-        if gained:
-            await plan_events.plan_gained_sizes(plan.name, gained)
+        plan = await plan_service.update(forms.field(data, "original_name"), forms.plan_patch(data))
         message = f"Plan {plan.name!r} saved."
         return await _done(request, "plans", message)
 
     @post("/plans/delete", status_code=200)
-    async def delete_plan(self, request: Req, data: Form) -> Template | Redirect:
+    async def delete_plan(
+        self, request: Req, data: Form, plan_service: NamedDependency[PlanService]
+    ) -> Template | Redirect:
         name = forms.field(data, "name")
-        await catalog.delete_plan(name)
+        await plan_service.delete(name)
         message = f"Plan {name!r} deleted."
         return await _done(request, "plans", message)
 
@@ -137,20 +142,26 @@ class AdminPages(Controller):
         return Template("pages/admin/sizes.html", context={"user": request.user, **context})
 
     @post("/sizes", status_code=200)
-    async def create_size(self, request: Req, data: Form) -> Template | Redirect:
-        size = await catalog.create_size(forms.size_in(data))
+    async def create_size(
+        self, request: Req, data: Form, size_service: NamedDependency[SizeService]
+    ) -> Template | Redirect:
+        size = await size_service.create(forms.size_in(data))
         message = f"Size {size.slug!r} created."
         return await _done(request, "sizes", message)
 
     @post("/sizes/edit", status_code=200)
-    async def edit_size(self, request: Req, data: Form) -> Template | Redirect:
-        size = await catalog.update_size(forms.field(data, "slug"), forms.size_patch(data))
+    async def edit_size(
+        self, request: Req, data: Form, size_service: NamedDependency[SizeService]
+    ) -> Template | Redirect:
+        size = await size_service.update(forms.field(data, "slug"), forms.size_patch(data))
         message = f"Size {size.slug!r} saved."
         return await _done(request, "sizes", message)
 
     @post("/sizes/delete", status_code=200)
-    async def delete_size(self, request: Req, data: Form) -> Template | Redirect:
+    async def delete_size(
+        self, request: Req, data: Form, size_service: NamedDependency[SizeService]
+    ) -> Template | Redirect:
         slug = forms.field(data, "slug")
-        await catalog.delete_size(slug)
+        await size_service.delete(slug)
         message = f"Size {slug!r} deleted."
         return await _done(request, "sizes", message)

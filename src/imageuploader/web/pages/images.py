@@ -19,10 +19,12 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
 from imageuploader.images import keys
+from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import LinkService
-from imageuploader.images.schemas import UploadForm
-from imageuploader.images.service import ImageService
-from imageuploader.pages.views import ImageView, LinkView, image_view, link_view, pager
+from imageuploader.images.records import RenditionStatus
+from imageuploader.images.upload import UploadService
+from imageuploader.web.pages.views import ImageView, LinkView, image_view, link_view, pager
+from imageuploader.web.uploads import UploadForm
 
 PER_PAGE = 12
 # htmx stops polling on this status; the body still replaces the fragment.
@@ -42,7 +44,7 @@ class GalleryPages(Controller):
 
     @get("/")
     async def gallery(
-        self, request: Req, images: NamedDependency[ImageService], page: FromQuery[int] = 1
+        self, request: Req, images: NamedDependency[ImageLibrary], page: FromQuery[int] = 1
     ) -> Template:
         """The caller's images, newest first."""
         found = await images.list(request.user, page, PER_PAGE)
@@ -69,14 +71,11 @@ class UploadPages(Controller):
         self,
         request: Req,
         data: MultipartBody[UploadForm],
-        images: NamedDependency[ImageService],
+        uploads: NamedDependency[UploadService],
     ) -> Template | Redirect:
         """Store one file; htmx gets the result card, a plain form post the detail page."""
-        try:
-            body = await data.file.read()
-        finally:
-            await data.file.close()
-        image = await images.upload(request.user, body, data.caption, data.resolution)
+        body = await data.read_file()
+        image = await uploads.upload(request.user, body, data.caption, data.resolution)
         if not request.htmx:
             return Redirect(f"/images/{image.id}", status_code=HTTP_303_SEE_OTHER)
         return Template(
@@ -92,14 +91,14 @@ class ImagePages(Controller):
 
     @get("/{image_id:str}")
     async def detail(
-        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageService]
+        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageLibrary]
     ) -> Template:
         image = image_view(await images.get(request.user, image_id), _base(request))
         return Template("pages/image.html", context=_detail_context(request.user, image))
 
     @get("/{image_id:str}/renditions")
     async def renditions(
-        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageService]
+        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageLibrary]
     ) -> Template:
         """The rendition list; it polls itself until every rendition is ready or failed."""
         image = image_view(await images.get(request.user, image_id), _base(request))
@@ -111,7 +110,7 @@ class ImagePages(Controller):
 
     @get("/{image_id:str}/status")
     async def status(
-        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageService]
+        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageLibrary]
     ) -> Template:
         """A gallery card's status badge; polls itself while workers are busy."""
         image = image_view(await images.get(request.user, image_id))
@@ -127,7 +126,7 @@ class ImagePages(Controller):
         request: Req,
         image_id: FromPath[str],
         data: URLEncodedBody[dict[str, Any]],
-        images: NamedDependency[ImageService],
+        images: NamedDependency[ImageLibrary],
         links: NamedDependency[LinkService],
     ) -> Template:
         """An expiring link; the service checks the 300-30000 s range and the plan."""
@@ -147,7 +146,7 @@ class ImagePages(Controller):
 
     @post("/{image_id:str}/delete", status_code=HTTP_303_SEE_OTHER)
     async def delete(
-        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageService]
+        self, request: Req, image_id: FromPath[str], images: NamedDependency[ImageLibrary]
     ) -> Redirect | ClientRedirect:
         await images.delete(request.user, image_id)
         if request.htmx:
@@ -166,7 +165,7 @@ def _detail_context(
     user: CurrentUser, image: ImageView, link: LinkView | None = None
 ) -> dict[str, Any]:
     plan = user.plan
-    targets = [r.slug for r in image.renditions if r.status == "ready"]
+    targets = [r.slug for r in image.renditions if r.status == RenditionStatus.READY]
     if image.original_url:
         targets.insert(0, keys.ORIGINAL)
     return {

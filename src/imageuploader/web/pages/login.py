@@ -1,4 +1,4 @@
-"""Web pages for logging in and out; the signed-in start page is the gallery (pages.images)."""
+"""Pages for logging in and out; the signed-in start page is the gallery (pages.images)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imageuploader.images.links import ExpiringLinkOut
+from imageuploader.images.records import RenditionStatus
 from imageuploader.images.schemas import ImageOut, RenditionOut
-
-DONE = frozenset({"ready", "failed"})
 
 
 def human_bytes(size: int | None) -> str:
@@ -103,20 +102,20 @@ def _area(r: RenditionOut) -> int:
 
 def thumbnail_url(renditions: list[RenditionOut]) -> str | None:
     """The smallest ready rendition: light enough for a grid of cards."""
-    ready = [r for r in renditions if r.status == "ready" and r.width and r.height]
+    ready = [r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height]
     return min(ready, key=_area).url if ready else None
 
 
 def hero_url(renditions: list[RenditionOut]) -> str | None:
     """The largest ready rendition, for the detail page."""
-    ready = [r for r in renditions if r.status == "ready" and r.width and r.height]
+    ready = [r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height]
     return max(ready, key=_area).url if ready else None
 
 
 def progress(renditions: list[RenditionOut]) -> Progress:
     return Progress(
-        ready=sum(r.status == "ready" for r in renditions),
-        failed=sum(r.status == "failed" for r in renditions),
+        ready=sum(r.status == RenditionStatus.READY for r in renditions),
+        failed=sum(r.status == RenditionStatus.FAILED for r in renditions),
         total=len(renditions),
     )
 

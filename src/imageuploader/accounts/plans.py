@@ -1,0 +1,153 @@
+"""Plan tiers: which sizes and links a plan's users get; a plan that gains sizes says so."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import msgspec
+
+from imageuploader.accounts.events import PlanGainedSizes
+from imageuploader.accounts.schemas import PlanIn, PlanOut, PlanPatch
+from imageuploader.accounts.tables import Plan, PlanSize, Size, User
+from imageuploader.errors import Conflict, InvalidInput, NotFound
+from imageuploader.events import EventBus
+
+
+async def list_plans(name: str | None = None) -> list[PlanOut]:
+    """All plans (or one) in two queries, whatever their number."""
+    query = Plan.select(
+        Plan.id,
+        Plan.name,
+        Plan.original_link,
+        Plan.expiring_links,
+        Plan.primary_size.slug.as_alias("primary"),
+    ).order_by(Plan.id)
+    if name is not None:
+        query = query.where(Plan.name == name)
+    plans = await query
+    links = (
+        await PlanSize.select(PlanSize.plan, PlanSize.size.slug.as_alias("slug"))
+        .where(PlanSize.plan.is_in([p["id"] for p in plans] or [-1]))
+        .order_by(PlanSize.id)
+    )
+    sizes: dict[int, list[str]] = defaultdict(list)
+    for link in links:
+        sizes[link["plan"]].append(link["slug"])
+    return [
+        PlanOut(
+            name=p["name"],
+            sizes=sizes[p["id"]],
+            primary_size=p["primary"],
+            original_link=p["original_link"],
+            expiring_links=p["expiring_links"],
+        )
+        for p in plans
+    ]
+
+
+async def get_plan(name: str) -> PlanOut:
+    found = await list_plans(name)
+    if not found:
+        raise NotFound(f"No plan named {name!r}.")
+    return found[0]
+
+
+async def _size_ids(slugs: list[str]) -> dict[str, int]:
+    if len(set(slugs)) != len(slugs):
+        raise InvalidInput("A plan lists each size once.")
+    rows = await Size.select(Size.id, Size.slug).where(Size.slug.is_in(slugs or [""]))
+    found = {r["slug"]: r["id"] for r in rows}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        raise InvalidInput(f"Unknown size(s): {', '.join(missing)}.")
+    return found
+
+
+def _primary(sizes: list[str], primary: str | None) -> str:
+    if not sizes:
+        raise InvalidInput("A plan needs at least one size.")
+    if primary is None:
+        return sizes[0]
+    if primary not in sizes:
+        raise InvalidInput(f"The primary size {primary!r} must be one of the plan's sizes.")
+    return primary
+
+
+def _set(value: object, current: object) -> object:
+    return current if value is msgspec.UNSET else value
+
+
+class PlanService:
+    """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes."""
+
+    def __init__(self, events: EventBus) -> None:
+        self.events = events
+
+    async def create(self, data: PlanIn) -> PlanOut:
+        primary = _primary(data.sizes, data.primary_size)
+        ids = await _size_ids(data.sizes)
+        if await Plan.exists().where(Plan.name == data.name):
+            raise Conflict(f"A plan named {data.name!r} already exists.")
+        async with Plan._meta.db.transaction():
+            plan = Plan(
+                name=data.name,
+                original_link=data.original_link,
+                expiring_links=data.expiring_links,
+                primary_size=ids[primary],
+            )
+            await plan.save()
+            await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
+        return await get_plan(data.name)
+
+    async def update(self, name: str, data: PlanPatch) -> PlanOut:
+        """Apply a partial change."""
+        current = await get_plan(name)
+        plan_id = (await Plan.select(Plan.id).where(Plan.name == name).first())["id"]
+        new_name = _set(data.name, current.name)
+        sizes = current.sizes if data.sizes is msgspec.UNSET else data.sizes
+        if data.primary_size is not msgspec.UNSET:
+            primary = _primary(sizes, data.primary_size)
+        elif current.primary_size in sizes:
+            primary = _primary(sizes, current.primary_size)
+        else:
+            primary = _primary(sizes, None)
+        ids = await _size_ids(sizes)
+        if new_name != name and await Plan.exists().where(Plan.name == new_name):
+            raise Conflict(f"A plan named {new_name!r} already exists.")
+        values = {
+            Plan.name: new_name,
+            Plan.primary_size: ids[primary],
+            Plan.original_link: _set(data.original_link, current.original_link),
+            Plan.expiring_links: _set(data.expiring_links, current.expiring_links),
+        }
+        gained = [s for s in sizes if s not in current.sizes]
+        lost = [s for s in current.sizes if s not in sizes]
+        async with Plan._meta.db.transaction():
+            await Plan.update(values).where(Plan.id == plan_id)
+            if lost:
+                lost_ids = [
+                    r["id"] for r in await Size.select(Size.id).where(Size.slug.is_in(lost))
+                ]
+                await PlanSize.delete().where(
+                    (PlanSize.plan == plan_id) & PlanSize.size.is_in(lost_ids)
+                )
+            if gained:
+                await PlanSize.insert(*(PlanSize(plan=plan_id, size=ids[s]) for s in gained))
+        updated = await get_plan(str(new_name))
+        if gained:
+            await self.events.publish(PlanGainedSizes(updated.name, tuple(gained)))
+        return updated
+
+    async def delete(self, name: str) -> None:
+        plan = await Plan.select(Plan.id).where(Plan.name == name).first()
+        if plan is None:
+            raise NotFound(f"No plan named {name!r}.")
+        holders = await User.count().where(User.plan == plan["id"])
+        if holders:
+            raise Conflict(
+                f"Plan {name!r} is held by {holders} user(s); move them to another plan first."
+            )
+        async with Plan._meta.db.transaction():
+            # SQLite may run without foreign-key enforcement: clear the links ourselves.
+            await PlanSize.delete().where(PlanSize.plan == plan["id"])
+            await Plan.delete().where(Plan.id == plan["id"])

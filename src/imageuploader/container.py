@@ -1,0 +1,147 @@
+"""The composition root: every client and service a process needs, built from Settings.
+
+The web app, a worker process and the CLI all call `build_services`; nothing
+else constructs storage, caches, the broker or the services, so each backend
+is chosen in one place (by the Settings properties) and a new task, listener
+or service is wired here once for every entry point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dramatiq
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from piccolo.engine.base import Engine
+
+from imageuploader import db
+from imageuploader.accounts.plans import PlanService
+from imageuploader.accounts.sizes import SizeService
+from imageuploader.accounts.users import UserService
+from imageuploader.clock import Clock, utcnow
+from imageuploader.events import EventBus
+from imageuploader.images import listeners
+from imageuploader.images.cache import ImageCache, MemoryBackend, RedisBackend
+from imageuploader.images.jobs import Jobs
+from imageuploader.images.library import ImageLibrary
+from imageuploader.images.links import LinkService
+from imageuploader.images.media import MediaService
+from imageuploader.images.renditions import WorkerContext
+from imageuploader.images.upload import UploadService
+from imageuploader.settings import ConfigError, Settings
+from imageuploader.storage import Storage, storage_from_url
+from imageuploader.tasks.actors import Actors, declare_actors
+from imageuploader.tasks.broker import make_broker
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived collaborators of one process (constructed, not yet connected)."""
+
+    settings: Settings
+    engine: Engine
+    storage: Storage
+    cache: ImageCache
+    broker: dramatiq.Broker
+    actors: Actors
+    jobs: Jobs
+    events: EventBus
+    worker: WorkerContext
+    users: UserService
+    plans: PlanService
+    sizes: SizeService
+    images: ImageLibrary
+    uploads: UploadService
+    media: MediaService
+    links: LinkService
+
+
+def make_storage(settings: Settings) -> Storage:
+    try:
+        return storage_from_url(
+            settings.storage_url, buckets=settings.s3_buckets, public_url=settings.s3_public_url
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def make_image_cache(settings: Settings) -> ImageCache:
+    url = settings.image_cache_url
+    return ImageCache(RedisBackend(url) if url else MemoryBackend())
+
+
+def session_store(settings: Settings) -> Store:
+    """Redis in production, a file store under DATA_DIR in the embedded default."""
+    backend = settings.session_backend
+    if backend == "redis" and settings.shared_redis_url:
+        return RedisStore.with_client(
+            url=settings.shared_redis_url, namespace="imageuploader:sessions"
+        )
+    if backend == "memory":
+        return MemoryStore()
+    return FileStore(path=settings.data_dir / "sessions", create_directories=True)
+
+
+def rate_limit_store(settings: Settings) -> Store:
+    """Counters every web process shares (Redis), else this process's memory."""
+    if settings.shared_redis_url:
+        return RedisStore.with_client(
+            url=settings.shared_redis_url, namespace="imageuploader:ratelimit"
+        )
+    return MemoryStore()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    worker_process: bool = False,
+) -> Services:
+    """Construct everything from settings; connections open later, where they are used.
+
+    A `worker_process` opens its database pool from inside its first job: a pool
+    belongs to one event loop, and a Dramatiq worker's loop exists only then.
+    """
+    settings = settings.with_secret()
+    engine = db.engine_for(settings.database_url)
+    prepare = db.pool_starter(engine, settings.database_pool_size) if worker_process else None
+    storage = make_storage(settings)
+    broker = make_broker(settings.broker_redis_url)
+    # One cache object for the app and its in-process workers (memory://).
+    cache = make_image_cache(settings)
+    jobs = Jobs()
+    worker = WorkerContext(
+        storage=storage, max_pixels=settings.max_pixels, jobs=jobs, cache=cache, prepare=prepare
+    )
+    actors = declare_actors(broker, worker)
+    events = EventBus()
+    listeners.subscribe(events, jobs)
+    images = ImageLibrary(storage, cache)
+    return Services(
+        settings=settings,
+        engine=engine,
+        storage=storage,
+        cache=cache,
+        broker=broker,
+        actors=actors,
+        jobs=jobs,
+        events=events,
+        worker=worker,
+        users=UserService(events),
+        plans=PlanService(events),
+        sizes=SizeService(events),
+        images=images,
+        uploads=UploadService(settings, storage, jobs, cache, images),
+        media=MediaService(storage),
+        links=LinkService(storage, settings.secret_key, clock=clock),
+    )
+
+
+def build_worker(settings: Settings) -> Services:
+    """For `dramatiq workers.main`: the services, with every table bound to the engine."""
+    services = build_services(settings, worker_process=True)
+    db.use_engine(services.engine)
+    return services

@@ -1,0 +1,132 @@
+"""A user's images: the paged list, one image with its renditions, and deleting one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from imageuploader.accounts.schemas import PlanOut
+from imageuploader.accounts.users import CurrentUser
+from imageuploader.errors import InvalidInput
+from imageuploader.images import access, keys, objects
+from imageuploader.images.cache import ImageCache, plan_fingerprint
+from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
+from imageuploader.images.schemas import ImageOut, ImagePage, RenditionOut
+from imageuploader.images.tables import Image, Rendition
+from imageuploader.storage import Storage
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 10**9  # far beyond any real gallery, far below an offset overflow
+
+
+class ImageLibrary:
+    """Reads go through the per-owner cache; every change invalidates it."""
+
+    def __init__(self, storage: Storage, cache: ImageCache) -> None:
+        self.storage = storage
+        self.cache = cache
+
+    async def list(self, user: CurrentUser, page: int, per_page: int) -> ImagePage:
+        """The caller's images, newest first, in three queries whatever the page size."""
+        if page < 1:
+            raise InvalidInput("page: must be 1 or more.")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise InvalidInput(f"per_page: must be between 1 and {MAX_PER_PAGE}.")
+        if page > MAX_PAGE:
+            # The offset would overflow the database's 64-bit integers (a 500, not a 4xx).
+            raise InvalidInput(f"page: must be at most {MAX_PAGE:,}.")
+
+        async def compute() -> tuple[ImagePage, bool]:
+            return await self._list(user, page, per_page), True
+
+        name = f"list:{plan_fingerprint(user.plan)}:{page}:{per_page}"
+        return await self.cache.fetch(user.id, name, ImagePage, compute)
+
+    async def _list(self, user: CurrentUser, page: int, per_page: int) -> ImagePage:
+        total = await Image.count().where(Image.owner == user.id)
+        rows = (
+            await Image.select()
+            .where(Image.owner == user.id)
+            .order_by(Image.created_at, ascending=False)
+            .order_by(Image.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        items = await _views([ImageRecord.from_row(r) for r in rows], user.plan)
+        return ImagePage(items=items, page=page, per_page=per_page, total=total)
+
+    async def get(self, user: CurrentUser, image_id: str) -> ImageOut:
+        async def compute() -> tuple[ImageOut, bool]:
+            image, plan = await access.visible_image(user, image_id)
+            # Cached only under its owner: an admin's read must not fill their entry.
+            return (await _views([image], plan))[0], image.owner == user.id
+
+        name = f"image:{plan_fingerprint(user.plan)}:{image_id}"
+        return await self.cache.fetch(user.id, name, ImageOut, compute)
+
+    async def delete(self, user: CurrentUser, image_id: str) -> None:
+        """Remove the rows, then every stored object of the image."""
+        image, _ = await access.visible_image(user, image_id)
+        slugs = [
+            r["slug"]
+            for r in await Rendition.select(Rendition.slug).where(Rendition.image == image.id)
+        ]
+        async with Image._meta.db.transaction():
+            await Rendition.delete().where(Rendition.image == image.id)
+            await Image.delete().where(Image.id == image.id)
+        await self.cache.invalidate(image.owner)
+        await objects.delete_logged(
+            self.storage, image.location, objects.image_keys(image.ident, slugs)
+        )
+
+
+async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageOut]:
+    by_image: dict[str, dict[str, RenditionRecord]] = defaultdict(dict)
+    if images:
+        found = await Rendition.select().where(Rendition.image.is_in([i.id for i in images]))
+        for row in found:
+            rendition = RenditionRecord.from_row(row)
+            by_image[str(rendition.image)][rendition.slug] = rendition
+    return [_view(image, by_image[image.ident], plan) for image in images]
+
+
+def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> RenditionOut:
+    if r is None:
+        return RenditionOut(
+            slug=slug,
+            status=RenditionStatus.PENDING,
+            width=None,
+            height=None,
+            format=None,
+            bytes=None,
+            url=keys.media_url(image_id, slug),
+        )
+    return RenditionOut(
+        slug=slug,
+        status=r.status,
+        width=r.width,
+        height=r.height,
+        format=r.format,
+        bytes=r.bytes,
+        url=keys.media_url(image_id, slug),
+        error=r.error,
+    )
+
+
+def _view(
+    image: ImageRecord, renditions: dict[str, RenditionRecord], plan: PlanOut | None
+) -> ImageOut:
+    """Shape one image for the API: only the renditions the plan includes."""
+    ident = image.ident
+    return ImageOut(
+        id=ident,
+        caption=image.caption,
+        width=image.width,
+        height=image.height,
+        format=image.format,
+        bytes=image.bytes,
+        created_at=image.created_at,
+        renditions=[
+            _rendition_out(ident, s, renditions.get(s)) for s in (plan.sizes if plan else [])
+        ],
+        original_url=keys.media_url(ident, keys.ORIGINAL) if plan and plan.original_link else None,
+    )

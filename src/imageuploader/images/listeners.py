@@ -1,0 +1,21 @@
+"""How image work follows catalogue changes: backfill the renditions a plan change calls for."""
+
+from __future__ import annotations
+
+from imageuploader.accounts.events import PlanGainedSizes, UserPlanChanged
+from imageuploader.events import EventBus
+from imageuploader.images import renditions
+from imageuploader.images.jobs import Jobs
+
+
+def subscribe(events: EventBus, jobs: Jobs) -> None:
+    """Register the image listeners on the process's event bus (composition root)."""
+
+    async def plan_gained_sizes(event: PlanGainedSizes) -> None:
+        await jobs.send(renditions.backfill_plan, event.plan)
+
+    async def user_plan_changed(event: UserPlanChanged) -> None:
+        await jobs.send(renditions.backfill_user, event.user_id)
+
+    events.subscribe(PlanGainedSizes, plan_gained_sizes)
+    events.subscribe(UserPlanChanged, user_plan_changed)

@@ -1,0 +1,201 @@
+"""The upload use case: check the file, make the plan's primary rendition, store, queue the rest."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import anyio
+
+from imageuploader import imaging
+from imageuploader.accounts.schemas import PlanOut
+from imageuploader.accounts.sizes import specs_for
+from imageuploader.accounts.users import CurrentUser
+from imageuploader.clock import utcnow
+from imageuploader.errors import Forbidden, InvalidInput, TooLarge
+from imageuploader.images import keys, objects, renditions
+from imageuploader.images.cache import ImageCache
+from imageuploader.images.jobs import Jobs
+from imageuploader.images.library import ImageLibrary
+from imageuploader.images.records import RenditionStatus
+from imageuploader.images.schemas import ImageOut
+from imageuploader.images.tables import Image, Rendition
+from imageuploader.settings import Settings
+from imageuploader.storage import Storage
+
+MAX_CAPTION = 2000
+
+
+@dataclass(frozen=True)
+class Processed:
+    info: imaging.ImageInfo
+    primary: imaging.Rendered
+    intermediate: bytes
+    # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
+    # very-high and high on a landscape photo): stored now instead of made again.
+    twins: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> tuple[str, ...]:
+        return (self.primary.slug, *self.twins)
+
+
+def _process(
+    data: bytes,
+    specs: list[imaging.SizeSpec],
+    primary: imaging.SizeSpec,
+    settings: Settings,
+    declared: tuple[int, int] | None,
+) -> Processed:
+    """CPU-bound: one decode for every size of the plan, the primary rendition, and
+    the intermediate that spares workers a second decode of the original."""
+    decoded, rendered = imaging.decode_and_render(
+        data,
+        specs,
+        primary,
+        max_pixels=settings.max_pixels,
+        declared=declared,
+        min_resolution=settings.upload_min_resolution,
+    )
+    info = decoded.info
+    return Processed(
+        info=info,
+        primary=rendered,
+        intermediate=imaging.encode_intermediate(decoded),
+        twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
+    )
+
+
+def _parse_declared(resolution: str | None) -> tuple[int, int] | None:
+    if resolution is None or not resolution.strip():
+        return None
+    try:
+        return imaging.parse_resolution(resolution.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"resolution: {exc}") from None
+
+
+def _objects(image_id: str, data: bytes, done: Processed) -> list[objects.StoredObject]:
+    primary = done.primary
+    return [
+        (keys.original_key(image_id), data, done.info.mime_type),
+        (keys.rendition_key(image_id, primary.slug), primary.data, primary.content_type),
+        (keys.intermediate_key(image_id), done.intermediate, "application/octet-stream"),
+        *(
+            (keys.rendition_key(image_id, twin), primary.data, primary.content_type)
+            for twin in done.twins
+        ),
+    ]
+
+
+class UploadService:
+    """Checks and stores uploads; storage, queue and cache are injected."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        jobs: Jobs,
+        cache: ImageCache,
+        library: ImageLibrary,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.jobs = jobs
+        self.cache = cache
+        self.library = library
+
+    async def upload(
+        self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
+    ) -> ImageOut:
+        """Store a new image of `user`'s and show it. Nothing is kept on any refusal."""
+        plan = user.plan
+        if plan is None or not plan.sizes or plan.primary_size is None:
+            raise Forbidden("Your account has no plan with sizes; ask an administrator.")
+        if len(data) > self.settings.max_upload_bytes:
+            raise TooLarge(
+                f"The file is {len(data):,} bytes; the limit is "
+                f"{self.settings.max_upload_bytes:,} bytes."
+            )
+        caption = caption.strip()
+        if len(caption) > MAX_CAPTION:
+            raise InvalidInput(f"caption: at most {MAX_CAPTION} characters.")
+        declared = _parse_declared(resolution)
+        specs = await specs_for(plan.sizes)
+        if plan.primary_size not in specs:
+            raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
+        done = await anyio.to_thread.run_sync(
+            _process, data, list(specs.values()), specs[plan.primary_size], self.settings, declared
+        )
+        image_id = str(uuid.uuid4())
+        location = self.storage.locate(image_id)
+        stored = _objects(image_id, data, done)
+        await objects.put_all(self.storage, location, stored)
+        try:
+            pending = await self._insert(user, image_id, location, caption, len(data), done, plan)
+        except BaseException:
+            await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
+            raise
+        await self.cache.invalidate(user.id)
+        await self.jobs.send_each(renditions.make_rendition, pending)
+        return await self.library.get(user, image_id)
+
+    async def _insert(
+        self,
+        user: CurrentUser,
+        image_id: str,
+        location: str,
+        caption: str,
+        size: int,
+        done: Processed,
+        plan: PlanOut,
+    ) -> list[int]:
+        """Insert the image and its renditions in one transaction; return pending ids."""
+        now = utcnow()
+        primary = done.primary
+        ident = uuid.UUID(image_id)
+        async with Image._meta.db.transaction():
+            await Image.insert(
+                Image(
+                    id=ident,
+                    owner=user.id,
+                    caption=caption,
+                    width=done.info.oriented_width,
+                    height=done.info.oriented_height,
+                    format=done.info.format,
+                    mime_type=done.info.mime_type,
+                    bytes=size,
+                    location=location,
+                    original_key=keys.original_key(image_id),
+                    intermediate_key=keys.intermediate_key(image_id),
+                    created_at=now,
+                )
+            )
+            rows = [
+                Rendition(
+                    image=ident,
+                    slug=slug,
+                    status=RenditionStatus.PENDING.value,
+                    created_at=now,
+                    updated_at=now,
+                )
+                if slug not in done.ready
+                else Rendition(
+                    image=ident,
+                    slug=slug,
+                    status=RenditionStatus.READY.value,
+                    width=primary.width,
+                    height=primary.height,
+                    bytes=len(primary.data),
+                    format=primary.format,
+                    key=keys.rendition_key(image_id, slug),
+                    created_at=now,
+                    updated_at=now,
+                )
+                for slug in plan.sizes
+            ]
+            await Rendition.insert(*rows)
+        pending = await Rendition.select(Rendition.id).where(
+            (Rendition.image == ident) & (Rendition.status == RenditionStatus.PENDING.value)
+        )
+        return [r["id"] for r in pending]

@@ -1,0 +1,1 @@
+"""The background queue: the Dramatiq broker, its middleware, and the registry of tasks."""

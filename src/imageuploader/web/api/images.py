@@ -1,0 +1,76 @@
+"""JSON API for images: upload, list, read, delete, and expiring links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from imageuploader.accounts.users import CurrentUser
+from imageuploader.images.library import ImageLibrary
+from imageuploader.images.links import ExpiringLinkIn, ExpiringLinkOut, LinkService
+from imageuploader.images.schemas import ImageOut, ImagePage
+from imageuploader.images.upload import UploadService
+from imageuploader.web.uploads import UploadForm
+
+
+class ImagesController(Controller):
+    path = "/api/images"
+    tags = ["images"]
+
+    @post(status_code=HTTP_201_CREATED)
+    async def upload(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        data: MultipartBody[UploadForm],
+        uploads: NamedDependency[UploadService],
+    ) -> ImageOut:
+        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT)."""
+        body = await data.read_file()
+        return await uploads.upload(request.user, body, data.caption, data.resolution)
+
+    @get()
+    async def list(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        images: NamedDependency[ImageLibrary],
+        page: FromQuery[int] = 1,
+        per_page: FromQuery[int] = 20,
+    ) -> ImagePage:
+        """The caller's images, newest first."""
+        return await images.list(request.user, page, per_page)
+
+    @get("/{image_id:str}")
+    async def read(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        image_id: FromPath[str],
+        images: NamedDependency[ImageLibrary],
+    ) -> ImageOut:
+        return await images.get(request.user, image_id)
+
+    @delete("/{image_id:str}", status_code=HTTP_204_NO_CONTENT)
+    async def delete(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        image_id: FromPath[str],
+        images: NamedDependency[ImageLibrary],
+    ) -> None:
+        """Delete the image and every stored object of it."""
+        await images.delete(request.user, image_id)
+
+    @post("/{image_id:str}/expiring-links", status_code=HTTP_201_CREATED)
+    async def expiring_link(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        image_id: FromPath[str],
+        data: JSONBody[ExpiringLinkIn],
+        links: NamedDependency[LinkService],
+    ) -> ExpiringLinkOut:
+        """A link anyone may open until it expires (plans with expiring links only)."""
+        return await links.create(
+            request.user, image_id, data.seconds, data.rendition, base_url=str(request.base_url)
+        )

@@ -1,0 +1,7 @@
+"""Server-rendered HTML pages (Jinja + htmx); controllers listed for the app factory."""
+
+from imageuploader.web.pages.admin import AdminPages
+from imageuploader.web.pages.images import GalleryPages, ImagePages, UploadPages
+from imageuploader.web.pages.login import LoginPages
+
+PAGE_CONTROLLERS: list[type] = [LoginPages, GalleryPages, UploadPages, ImagePages, AdminPages]
