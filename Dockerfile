@@ -24,10 +24,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project
 
 # Then the project itself, installed editable: its .pth puts /app and /app/src
-# on sys.path, which keeps piccolo_conf.py (imported by name) and workers/ importable.
+# on sys.path, which keeps workers/ importable. The build reads templates/ and
+# static/ too (the wheel carries them inside the package).
 COPY piccolo_conf.py ./
 COPY src/ src/
 COPY workers/ workers/
+COPY templates/ templates/
+COPY static/ static/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 

@@ -109,6 +109,27 @@ def test_builder_uses_pinned_uv_and_the_lock(dockerfile: list[Instruction]) -> N
     assert syncs and all("--frozen" in run and "--no-dev" in run for run in syncs)
 
 
+def test_builder_copies_what_the_project_build_reads_before_installing_it(
+    dockerfile: list[Instruction],
+) -> None:
+    """hatchling fails the build when a force-included folder is missing."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    needed = {*wheel["packages"], *wheel.get("force-include", {})}
+    builder = stages(dockerfile)[0]
+    project_sync = max(
+        i for i, step in enumerate(builder) if step.keyword == "RUN" and "uv sync" in step.args
+    )
+    copied = {
+        source.rstrip("/")
+        for step in builder[:project_sync]
+        if step.keyword == "COPY"
+        for source in shlex.split(step.args)[:-1]
+    }
+    for path in needed:
+        assert any(path == c or path.startswith(c + "/") for c in copied), path
+
+
 def test_runtime_copies_the_venv_and_the_sources(runtime: list[Instruction]) -> None:
     copies = [shlex.split(i.args) for i in runtime if i.keyword == "COPY"]
     assert ["--from=builder", "/app/.venv", "/app/.venv"] in copies
