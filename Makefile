@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 
-.PHONY: run test lint format worker bench load install uv
+.PHONY: run test check lint format worker bench load install uv
 
 uv:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
@@ -22,6 +22,12 @@ test: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run pytest
+
+# The fast lane: lint and every test but the browser, load, fault, fuzz and e2e suites.
+check: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run pytest -m "not slow_lane" -n 3
 
 lint: install
 	$(UV) run ruff check .

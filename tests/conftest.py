@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import os
 import socket
@@ -20,9 +22,28 @@ from imageuploader.accounts.tables import User
 from imageuploader.app import create_app
 from imageuploader.settings import Settings
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BASE_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Under pytest-xdist (`make check`) each worker process gets its own database
+# and Redis database number, so parallel tests never empty each other's tables.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _per_worker_urls() -> tuple[str, str]:
+    if not XDIST_WORKER:
+        return BASE_POSTGRES_URL, BASE_REDIS_URL
+    number = int(XDIST_WORKER.removeprefix("gw"))
+    pg = urlsplit(BASE_POSTGRES_URL)
+    postgres = pg._replace(path=f"{pg.path}_{XDIST_WORKER}").geturl()
+    rd = urlsplit(BASE_REDIS_URL)
+    redis_db = int(rd.path.lstrip("/") or 0) - 1 - number
+    if redis_db < 0:
+        raise RuntimeError(f"too many xdist workers for Redis databases below {rd.path}")
+    return postgres, rd._replace(path=f"/{redis_db}").geturl()
+
+
+POSTGRES_URL, REDIS_URL = _per_worker_urls()
 
 
 def _reachable(url: str) -> bool:
@@ -34,14 +55,54 @@ def _reachable(url: str) -> bool:
         return False
 
 
+_created: set[str] = set()
+
+
+def _ensure_database(url: str) -> None:
+    """Create an xdist worker's own database (in the server of TEST_POSTGRES_URL) once."""
+    if url == BASE_POSTGRES_URL or url in _created:
+        return
+    import asyncpg
+
+    async def create() -> None:
+        connection = await asyncpg.connect(BASE_POSTGRES_URL)
+        try:
+            name = urlsplit(url).path.lstrip("/")
+            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # callers may run inside a loop
+        pool.submit(asyncio.run, create()).result()
+    _created.add(url)
+
+
 def require_service(url: str, what: str) -> None:
     """In CI a missing service is a failure, never a skip."""
     if _reachable(url):
+        if url == POSTGRES_URL:
+            _ensure_database(url)
         return
     message = f"{what} is not reachable at {url}"
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+# Suites that start servers, browsers or processes, marked by their folder so that
+# `make check` can leave them out (`-m "not slow_lane"` keeps the rest).
+SLOW_SUITES = ("browser", "load", "faults", "fuzz", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        suite = item.path.relative_to(root).parts[0]
+        if suite in SLOW_SUITES:
+            item.add_marker(getattr(pytest.mark, suite))
+            item.add_marker(pytest.mark.slow_lane)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -41,6 +41,7 @@ from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
 
 SESSION_DAYS = 14
+WORKER_POLL_MS = 25
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -65,9 +66,12 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             await seed(settings)
             await anyio.to_thread.run_sync(services.storage.ensure_ready)
             if settings.queue_in_process and settings.worker_threads > 0:
-                # A short poll timeout keeps shutdown quick; the queue is in memory.
+                # The poll timeout bounds how long shutdown waits for each thread; the
+                # queue is in memory, so a short one costs next to nothing.
                 worker = dramatiq.Worker(
-                    services.broker, worker_threads=settings.worker_threads, worker_timeout=100
+                    services.broker,
+                    worker_threads=settings.worker_threads,
+                    worker_timeout=WORKER_POLL_MS,
                 )
                 worker.start()
             app.state.worker = worker

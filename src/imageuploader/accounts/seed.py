@@ -34,12 +34,19 @@ ADMIN_PLAN = "Enterprise"
 
 async def seed_catalog() -> None:
     """Create missing built-in sizes and plans; never overwrite an admin's edits."""
-    for slug, (width, height, fit) in BUILTIN_SIZES.items():
-        if not await Size.exists().where(Size.slug == slug):
-            await Size.insert(Size(slug=slug, width=width, height=height, fit=fit))
+    # Every start runs this: a few queries in all, not one per built-in row.
+    existing = {r["slug"] for r in await Size.select(Size.slug)}
+    missing = [
+        Size(slug=slug, width=width, height=height, fit=fit)
+        for slug, (width, height, fit) in BUILTIN_SIZES.items()
+        if slug not in existing
+    ]
+    if missing:
+        await Size.insert(*missing)
     ids = {r["slug"]: r["id"] for r in await Size.select(Size.id, Size.slug)}
+    plans = {r["name"] for r in await Plan.select(Plan.name)}
     for name, (sizes, primary, original, expiring) in BUILTIN_PLANS.items():
-        if await Plan.exists().where(Plan.name == name):
+        if name in plans:
             continue
         if not all(s in ids for s in sizes):
             log.warning("not seeding plan %s: one of its sizes was deleted", name)
