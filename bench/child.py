@@ -82,7 +82,7 @@ def floor(data: bytes, job: dict[str, Any]) -> int:
 
 
 def pillow(data: bytes, job: dict[str, Any]) -> int:
-    """The seed product's way: Pillow decodes the whole image, LANCZOS per size."""
+    """The naive way: Pillow decodes the whole image, LANCZOS per size."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(data))

@@ -25,7 +25,7 @@ NO_RATE_LIMIT = {"RATE_LIMIT_UPLOADS_PER_USER": "off"}
 
 
 def embedded_settings(data_dir: Path) -> dict[str, str]:
-    # CACHE_URL=memory://: an in-process cache (issue 6) is on if the app has one;
+    # CACHE_URL=memory://: an in-process cache is on if the app has one;
     # the embedded default is otherwise untouched.
     # The bench uploads faster than a person: the per-user upload limit is not what it measures.
     return {"DATA_DIR": str(data_dir), "CACHE_URL": "memory://", **NO_RATE_LIMIT}

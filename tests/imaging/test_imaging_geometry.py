@@ -10,7 +10,7 @@ from imageuploader.imaging import SizeSpec, target, twins
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        # the Studio seed qualities on a 4:3 12 MP photo
+        # the Studio plan's four sizes on a 4:3 12 MP photo
         (SizeSpec("very-high", 1024, 1024, "contain"), (1024, 768)),
         (SizeSpec("high", 1024, 786, "contain"), (1024, 768)),
         (SizeSpec("medium", 786, 786, "contain"), (786, 590)),  # 589.5 rounds half up
