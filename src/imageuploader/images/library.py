@@ -90,25 +90,19 @@ async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageO
 
 
 def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> RenditionOut:
-    if r is None:
-        return RenditionOut(
-            slug=slug,
-            status=RenditionStatus.PENDING,
-            width=None,
-            height=None,
-            format=None,
-            bytes=None,
-            url=keys.media_url(image_id, slug),
-        )
+    """A rendition the plan includes; one without a row yet (a backfill to come) is pending."""
+    width, height, fmt, size, error = (
+        (r.width, r.height, r.format, r.bytes, r.error) if r else (None, None, None, None, None)
+    )
     return RenditionOut(
         slug=slug,
-        status=r.status,
-        width=r.width,
-        height=r.height,
-        format=r.format,
-        bytes=r.bytes,
+        status=r.status if r else RenditionStatus.PENDING,
+        width=width,
+        height=height,
+        format=fmt,
+        bytes=size,
         url=keys.media_url(image_id, slug),
-        error=r.error,
+        error=error,
     )
 
 
