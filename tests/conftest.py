@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from moto.server import ThreadedMotoServer
 
+from bench.seaweedfs import SeaweedFS, weed_binary
 from imageuploader import db
 from imageuploader.accounts.tables import User
 from imageuploader.app import create_app
@@ -58,6 +59,39 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     require_service(POSTGRES_URL, "PostgreSQL")
     return POSTGRES_URL
+
+
+def start_seaweedfs(root: Path) -> SeaweedFS:
+    """SeaweedFS on free ports under `root`; in CI a missing `weed` fails, never skips."""
+    try:
+        weed_binary()
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    return SeaweedFS.launch(root)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One S3 server for the whole session that checks every signature, as MinIO and
+    AWS do. Tests keep apart through bucket names of their own."""
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def own_seaweedfs(tmp_path: Path) -> Iterator[SeaweedFS]:
+    """A SeaweedFS for one test, which it may stop, kill and start again: `start()`
+    brings it back on the same ports with the same data directory."""
+    server = start_seaweedfs(tmp_path / "seaweedfs")
+    try:
+        yield server
+    finally:
+        server.close(kill=True)  # its data dies with the test
 
 
 @pytest.fixture(scope="session")
