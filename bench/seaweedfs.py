@@ -160,6 +160,7 @@ class SeaweedFS:
         if self.running():
             raise RuntimeError("SeaweedFS is already running")
         restart = bool(self.ports)
+        self.root.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, attempts + 1):
             if not restart:
                 self.ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))
