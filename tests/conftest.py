@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from moto.server import ThreadedMotoServer
 
 from bench.seaweedfs import SeaweedFS, weed_binary
 from imageuploader import db
@@ -92,23 +90,6 @@ def own_seaweedfs(tmp_path: Path) -> Iterator[SeaweedFS]:
         yield server
     finally:
         server.close(kill=True)  # its data dies with the test
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """host:port of an S3 server for the whole session.
-
-    moto is an S3 *emulator* standing in for MinIO (no Docker or MinIO here):
-    it speaks the same S3 API the minio client uses, but it does not check
-    signatures, so auth behaviour is not covered by these tests.
-    """
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
-    # Port 0: the OS picks a free port atomically, no probe-then-bind race.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
