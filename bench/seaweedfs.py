@@ -259,12 +259,31 @@ class SeaweedFS:
                     f"weed mini exited with {self.process.returncode}:\n{self.tail()}"
                 )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if self._ready():
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
                 pass
             time.sleep(0.05)
-        raise SeaweedStartError(f"weed mini not healthy within {START_WITHIN_SECONDS}s")
+        raise SeaweedStartError(f"weed mini not ready within {START_WITHIN_SECONDS}s")
+
+    def _ready(self) -> bool:
+        """S3 answers, and the master knows the volume server and every volume on disk.
+
+        After a restart S3 is healthy seconds before the volume server has
+        registered again; until then every read of an existing object is a 500.
+        """
+        if httpx.get(f"{self.url}/healthz", timeout=2).status_code != 200:
+            return False
+        master = f"http://127.0.0.1:{self.ports['master.port']}"
+        topology = httpx.get(f"{master}/dir/status", timeout=2).json()["Topology"]
+        nodes = [
+            node
+            for center in topology["DataCenters"] or []
+            for rack in center["Racks"]
+            for node in rack["DataNodes"]
+        ]
+        on_disk = len(list((self.root / "data").glob("*.dat")))
+        return bool(nodes) and sum(node["Volumes"] for node in nodes) >= on_disk
 
     def _terminate(self, sig: int) -> None:
         process = self.process
