@@ -59,8 +59,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return POSTGRES_URL
 
 
-def start_seaweedfs(root: Path) -> SeaweedFS:
-    """SeaweedFS on free ports under `root`; in CI a missing `weed` fails, never skips."""
+def start_seaweedfs(root: Path | None) -> SeaweedFS:
+    """SeaweedFS on free ports under `root` (None: a temporary directory it deletes on
+    close); in CI a missing `weed` fails, never skips."""
     try:
         weed_binary()
     except FileNotFoundError as exc:
