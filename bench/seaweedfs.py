@@ -64,6 +64,16 @@ def weed_binary() -> Path:
     )
 
 
+def weed_version() -> str:
+    """The release of the installed `weed`, e.g. "4.48"."""
+    out = subprocess.run(  # noqa: S603 - our own binary
+        [str(weed_binary()), "version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    # "version 8000GB 4.48 pypi linux amd64": the size word is the build's volume limit.
+    words = out.split()
+    return words[2] if len(words) > 2 and words[0] == "version" else out.strip()
+
+
 def free_ports(count: int) -> list[int]:
     """`count` distinct ports the kernel just handed out (all held open until all are read)."""
     with contextlib.ExitStack() as stack:
