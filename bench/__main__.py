@@ -1,4 +1,4 @@
-"""`make bench` = `uv run python -m bench [--quick]`: every figure of issue 7 in one run.
+"""`make bench` = `uv run python -m bench [--quick]`: every performance figure in one run.
 
 Progress goes to stderr; stdout gets Markdown tables, PASS/FAIL per target and,
 last, one JSON line with every figure.
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = options(argv)
     started = time.monotonic()
     figures: dict[str, Any] = {
-        "bench": "imageuploader issue 7",
+        "bench": "imageuploader",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "options": {

@@ -1,4 +1,4 @@
-"""The targets of issue 7 judged on the figures, and the Markdown tables `make bench` prints."""
+"""The performance targets judged on the figures, and the Markdown tables `make bench` prints."""
 
 from __future__ import annotations
 
@@ -227,7 +227,7 @@ def reads_table(reads: dict[str, Any]) -> list[str]:
 
 def targets_table(found: list[Target]) -> list[str]:
     lines = [
-        "Targets (issue 7)",
+        "Targets",
         "",
         _row("target", "measured", "limit", "verdict"),
         _row(*["---"] * 4),
