@@ -159,3 +159,21 @@ def test_link_is_refused_once_expired(storage: S3Storage) -> None:
     fresh = httpx.get(storage.presign_get(storage.buckets[0], KEY, timedelta(seconds=600)))
     assert fresh.status_code == 200, fresh.text
     assert fresh.content == DATA
+
+
+def test_link_is_signed_for_the_public_host(
+    make_s3: Callable[..., S3Storage], bucket_names: list[str], seaweedfs: SeaweedFS
+) -> None:
+    """Why S3_PUBLIC_URL must be the endpoint as the browser reaches it: the host is
+    part of what is signed, so the same server reached by another name refuses."""
+    port = seaweedfs.ports["s3.port"]
+    storage = make_s3(bucket_names[:1], public_url=f"http://localhost:{port}")
+    storage.ensure_ready()
+    storage.put(storage.buckets[0], KEY, DATA, "image/jpeg")
+    url = storage.presign_get(storage.buckets[0], KEY, timedelta(seconds=600))
+    assert urlsplit(url).netloc == f"localhost:{port}"
+    assert httpx.get(url).status_code == 200
+
+    r = httpx.get(url.replace(f"//localhost:{port}/", f"//127.0.0.1:{port}/"))
+    assert r.status_code == 403, r.text
+    assert error_code(r) == "SignatureDoesNotMatch"
