@@ -103,7 +103,7 @@ def upload_figures(
     log(f"upload to ready (local disk, and S3 on SeaweedFS {version}) ...")
     with contextlib.ExitStack() as running:
         s3 = seaweedfs.SeaweedFS.launch(work / "seaweedfs")
-        running.callback(s3.close)
+        running.callback(s3.close, kill=True)  # thrown away: no need for a clean stop
         upload.warm_buckets(s3)
         data_dir = work / "embedded-s3"
         server = Server.start(upload.s3_settings(data_dir, s3), work / "embedded-s3.log")
