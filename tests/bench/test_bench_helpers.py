@@ -127,6 +127,33 @@ def test_targets_judge_the_figures() -> None:
     assert not bad["48 MP peak RSS per process (ours)"]
 
 
+def _upload(answer: float, ready: float) -> dict[str, Any]:
+    return {
+        "uploads": 15,
+        "renditions": 4,
+        "answer_median_s": answer,
+        "answer_p95_s": answer * 1.5,
+        "ready_median_s": ready,
+        "ready_p95_s": ready * 1.5,
+    }
+
+
+def test_upload_table_sets_s3_beside_local_disk() -> None:
+    s3 = {**_upload(0.3, 0.4), "server": "SeaweedFS 4.48 (weed mini)"}
+    table = "\n".join(report.upload_table(_upload(0.15, 0.2), 0.1, s3))
+    assert "15 uploads, local disk and S3, interleaved" in table
+    assert "| local disk | all 4 renditions ready | 200 ms | 300 ms | 2.00x |" in table
+    assert (
+        "| S3: SeaweedFS 4.48 (weed mini), loopback, 4 buckets | answer (primary ready) "
+        "| 300 ms | 450 ms | 3.00x |"
+    ) in table
+
+    skipped = "\n".join(report.upload_table(_upload(0.15, 0.2), 0.1, {"skipped": "no weed"}))
+    assert "15 uploads, local disk)" in skipped
+    assert "| S3 | not measured: no weed |" in skipped
+    assert "S3" not in "\n".join(report.upload_table(_upload(0.15, 0.2), 0.1))
+
+
 def test_worker_runs_are_summarized_by_their_medians() -> None:
     def run(processes: int, rate: float) -> dict[str, Any]:
         return {

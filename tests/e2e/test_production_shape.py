@@ -2,9 +2,9 @@
 
 The app runs under uvicorn as a real process (`imageuploader serve`, APP_ENV=
 production), renditions are made by a real `dramatiq workers.main` process, on
-PostgreSQL, with Redis as broker and cache, and S3 storage over four buckets.
-moto's S3 server (ThreadedMotoServer) stands in for MinIO, which cannot run
-here: it speaks the same S3 API but does not check signatures.
+PostgreSQL, with Redis as broker and cache, and S3 storage over four buckets on
+SeaweedFS, which stands in for MinIO (which cannot run here) and, like it,
+checks the signature of every request and presigned link.
 """
 
 from __future__ import annotations
@@ -109,8 +109,14 @@ def test_upload_renditions_links_cache_and_metrics(stack: Stack) -> None:
         link = r.json()["url"]
         assert link.startswith(stack.env["S3_PUBLIC_URL"])
         opened = httpx.get(link, timeout=30)
-        assert opened.status_code == 200
+        assert opened.status_code == 200, opened.text
         assert opened.content == original
+        assert opened.headers["content-type"] == "image/jpeg"
+        # The server judges the signature: one changed character and it refuses.
+        signature = link.rsplit("X-Amz-Signature=", 1)[1][:64]
+        changed = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+        refused = httpx.get(link.replace(signature, changed), timeout=30)
+        assert refused.status_code == 403, refused.text
 
         after = web.get("/metrics").text
         assert sample(after, "imageuploader_jobs_total", **ready) == 1

@@ -1,17 +1,20 @@
 """Faults with real processes: a worker killed with SIGKILL, Redis restarted, storage
-gone during an upload, PostgreSQL restarted under a running app."""
+(SeaweedFS) stopped during an upload, PostgreSQL restarted under a running app."""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 
 import httpx
-from moto.server import ThreadedMotoServer
 
+from bench.seaweedfs import SeaweedFS
+from imageuploader.storage import S3Storage
 from tests.faults.conftest import make_user as create_user
 from tests.faults.conftest import query, upload_many, wait_all_ready
-from tests.faults.stack import PrivatePostgres, Processes, free_port, wait_until
+from tests.faults.stack import PrivatePostgres, Processes, wait_until
 
 
 def _assert_complete(url: str, images: int) -> dict:
@@ -68,56 +71,70 @@ def test_redis_restart_during_uploads_loses_nothing(
     _assert_complete(stack_env["DATABASE_URL"], accepted)
 
 
-def test_storage_unreachable_gives_503_and_leaves_nothing(
-    procs: Processes, stack_env: dict[str, str]
+def test_storage_stopped_mid_upload_gives_503_and_leaves_nothing(
+    procs: Processes, stack_env: dict[str, str], own_seaweedfs: SeaweedFS
 ) -> None:
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    buckets = ["faults-a", "faults-b"]
-    env = {
-        **stack_env,
-        "STORAGE_URL": f"http://test-access:test-secret@127.0.0.1:{port}",
-        "S3_BUCKETS": ",".join(buckets),
-    }
-    try:
-        _, base = procs.app(env, fast_passwords=True)
-        headers = create_user(base, "nostorage")
-        moto.stop()  # S3 goes away; moto keeps its objects in this process meanwhile
-        r = httpx.post(
-            f"{base}/api/images",
-            files={"file": ("p.jpg", _photo(), "image/jpeg")},
-            headers=headers,
-            timeout=120,
-        )
-        assert r.status_code == 503, r.text
-        assert "storage is unavailable" in r.json()["detail"].lower()
-        assert "nothing was saved" in r.json()["detail"].lower()
-        health = httpx.get(f"{base}/health", timeout=60)
-        assert health.status_code == 503 and health.json()["checks"]["storage"] != "ok"
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        moto.start()
-        assert query(env["DATABASE_URL"], "SELECT count(*) AS n FROM images")[0]["n"] == 0
-        assert query(env["DATABASE_URL"], "SELECT count(*) AS n FROM renditions")[0]["n"] == 0
-        s3 = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        for bucket in buckets:
-            listing = s3.get(f"/{bucket}", params={"list-type": "2"})
-            assert listing.status_code == 200, listing.text
-            assert "<Key>" not in listing.text, listing.text
-        # And with storage back, uploads work again.
-        r = httpx.post(
-            f"{base}/api/images",
-            files={"file": ("p.jpg", _photo(), "image/jpeg")},
-            headers=headers,
-            timeout=120,
-        )
-        assert r.status_code == 201, r.text
-        stored = sum(
-            s3.get(f"/{b}", params={"list-type": "2"}).text.count("<Key>") for b in buckets
-        )
-        assert stored >= 3  # original, intermediate, primary rendition
-    finally:
-        moto.stop()
+    buckets = [f"faults-{uuid.uuid4().hex[:8]}-{i}" for i in range(2)]
+    env = {**stack_env, "STORAGE_URL": own_seaweedfs.storage_url, "S3_BUCKETS": ",".join(buckets)}
+    _, base = procs.app(env, fast_passwords=True)
+    headers = create_user(base, "nostorage")
+    body = _photo()
+
+    def slow_body() -> Iterator[bytes]:
+        """The upload's bytes in two halves; storage is stopped between them."""
+        yield body[: len(body) // 2]
+        own_seaweedfs.stop()  # SIGTERM: S3 goes away while the upload is on the wire
+        yield body[len(body) // 2 :]
+
+    boundary = "faults-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def multipart() -> Iterator[bytes]:
+        yield head
+        yield from slow_body()
+        yield tail
+
+    r = httpx.post(
+        f"{base}/api/images",
+        content=multipart(),
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        timeout=120,
+    )
+    assert not own_seaweedfs.running()
+    assert r.status_code == 503, r.text
+    assert "storage is unavailable" in r.json()["detail"].lower()
+    assert "nothing was saved" in r.json()["detail"].lower()
+    health = httpx.get(f"{base}/health", timeout=60)
+    assert health.status_code == 503 and health.json()["checks"]["storage"] != "ok"
+
+    # The same server back on the same ports and data: it holds no object, and
+    # the database no row.
+    own_seaweedfs.start()
+    assert query(env["DATABASE_URL"], "SELECT count(*) AS n FROM images")[0]["n"] == 0
+    assert query(env["DATABASE_URL"], "SELECT count(*) AS n FROM renditions")[0]["n"] == 0
+    s3 = S3Storage(
+        own_seaweedfs.endpoint,
+        own_seaweedfs.access_key,
+        own_seaweedfs.secret_key,
+        buckets,
+        secure=False,
+    )
+    assert {b: list(s3.list_keys(b)) for b in buckets} == {b: [] for b in buckets}
+
+    # And with storage back, uploads work again without restarting the app.
+    r = httpx.post(
+        f"{base}/api/images",
+        files={"file": ("p.jpg", body, "image/jpeg")},
+        headers=headers,
+        timeout=120,
+    )
+    assert r.status_code == 201, r.text
+    stored = sum(len(list(s3.list_keys(b))) for b in buckets)
+    assert stored >= 3  # original, intermediate, primary rendition
 
 
 def _photo() -> bytes:

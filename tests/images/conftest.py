@@ -57,13 +57,13 @@ def storage_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """Local storage by default; `indirect` parametrize with "s3" for the S3 path."""
     if request.param == "local":
         return {}
-    endpoint = request.getfixturevalue("moto_endpoint")
+    server = request.getfixturevalue("seaweedfs")
     run = uuid.uuid4().hex[:10]
     return {
-        # moto stands in for MinIO here (no MinIO server can run on this machine).
-        "STORAGE_URL": f"http://test-access:test-secret@{endpoint}",
+        # SeaweedFS checks signatures as MinIO and AWS do (no MinIO can run here).
+        "STORAGE_URL": server.storage_url,
         "S3_BUCKETS": ",".join(f"img{run}-{i}" for i in range(4)),
-        "S3_PUBLIC_URL": f"http://{endpoint}",
+        "S3_PUBLIC_URL": server.url,
     }
 
 

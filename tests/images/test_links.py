@@ -153,9 +153,18 @@ async def test_s3_link_is_presigned_for_the_public_url(
     assert url.startswith(settings.s3_public_url + "/")
     query = parse_qs(urlsplit(url).query)
     assert query["X-Amz-Expires"] == ["1234"]
-    # Fetched from the S3 server itself (moto), with no app credentials.
+    # Fetched from the S3 server itself (SeaweedFS, which checks the signature),
+    # with no app credentials.
     async with httpx.AsyncClient() as outside:
         fetched = await outside.get(url)
-    assert fetched.status_code == 200
-    assert fetched.content == original.content
-    assert fetched.headers["content-type"] == "image/jpeg"
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.content == original.content
+        assert fetched.headers["content-type"] == "image/jpeg"
+
+        signature = query["X-Amz-Signature"][0]
+        changed = "0" if signature[-1] != "0" else "1"
+        tampered = await outside.get(url.replace(signature, signature[:-1] + changed))
+        assert tampered.status_code == 403, tampered.text
+        assert "SignatureDoesNotMatch" in tampered.text
+        unsigned = await outside.get(url.split("?")[0])
+        assert unsigned.status_code == 403, unsigned.text

@@ -1,5 +1,5 @@
-"""The production worker path: PostgreSQL, a Redis broker, S3 (moto standing in for
-MinIO), and renditions made by a separate `dramatiq workers.main` process."""
+"""The production worker path: PostgreSQL, a Redis broker, S3 (SeaweedFS standing in
+for MinIO), and renditions made by a separate `dramatiq workers.main` process."""
 
 from __future__ import annotations
 

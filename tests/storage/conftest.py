@@ -1,4 +1,4 @@
-"""Storage test fixtures: a moto S3 server, fresh S3/local backends, a dead endpoint."""
+"""Storage test fixtures: S3 backends on SeaweedFS, a local backend, a dead endpoint."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bench.seaweedfs import SeaweedFS
 from imageuploader.storage import LocalStorage, S3Storage
 
 
@@ -21,12 +22,14 @@ def bucket_names() -> list[str]:
 
 
 @pytest.fixture
-def make_s3(moto_endpoint: str) -> Callable[..., S3Storage]:
-    """Build an S3Storage on the moto server; buckets are created with ensure_ready()."""
+def make_s3(seaweedfs: SeaweedFS) -> Callable[..., S3Storage]:
+    """Build an S3Storage on the session's SeaweedFS; ensure_ready() creates the buckets."""
 
     def make(buckets: Sequence[str], **kwargs: Any) -> S3Storage:
         kwargs.setdefault("secure", False)
-        return S3Storage(moto_endpoint, "test-access", "test-secret", buckets, **kwargs)
+        return S3Storage(
+            seaweedfs.endpoint, seaweedfs.access_key, seaweedfs.secret_key, buckets, **kwargs
+        )
 
     return make
 

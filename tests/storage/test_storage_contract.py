@@ -1,4 +1,4 @@
-"""The Storage contract, run against both LocalStorage and S3Storage (moto)."""
+"""The Storage contract, run against both LocalStorage and S3Storage (on SeaweedFS)."""
 
 from __future__ import annotations
 

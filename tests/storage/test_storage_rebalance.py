@@ -1,4 +1,4 @@
-"""rebalance against moto: exact moves, verification, interruption and re-run, orphans."""
+"""rebalance against SeaweedFS: exact moves, verification, interruption and re-run, orphans."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def world(storages: tuple[S3Storage, S3Storage]) -> World:
 
 @pytest.fixture
 def small_world(storages: tuple[S3Storage, S3Storage]) -> World:
-    # moto answers in ~6 ms per request; edge cases do not need 600 objects.
+    # Every object is a request or more; edge cases do not need 600 objects.
     return build_world(*storages, images=40)
 
 

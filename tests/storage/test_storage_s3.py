@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bench.seaweedfs import SeaweedFS
 from imageuploader.storage import S3Storage, StorageUnavailable
 
 
@@ -57,9 +58,9 @@ def test_presign_https_public_url_and_content_type(bucket_names: list[str]) -> N
 
 
 def test_presigned_url_serves_exact_bytes(
-    make_s3: Callable[..., S3Storage], bucket_names: list[str], moto_endpoint: str
+    make_s3: Callable[..., S3Storage], bucket_names: list[str], seaweedfs: SeaweedFS
 ) -> None:
-    storage = make_s3(bucket_names[:4], public_url=f"http://{moto_endpoint}")
+    storage = make_s3(bucket_names[:4], public_url=seaweedfs.url)
     storage.ensure_ready()
     data = bytes(range(256)) * 400
     storage.put(bucket_names[1], "img/original", data, "image/jpeg")
