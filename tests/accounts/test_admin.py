@@ -55,6 +55,7 @@ async def test_plan_crud_and_rules(client: AsyncTestClient, admin_headers) -> No
         "primary_size": "low",
         "original_link": False,
         "expiring_links": True,
+        "formats": ["jpeg"],
     }
     dup = await client.post("/api/admin/plans", json={"name": "Tiny", "sizes": ["low"]}, headers=h)
     assert dup.status_code == 409

@@ -6,11 +6,12 @@ from collections import defaultdict
 
 import msgspec
 
-from imageuploader.accounts.events import PlanGainedSizes
+from imageuploader.accounts.events import PlanGainedFormats, PlanGainedSizes
 from imageuploader.accounts.schemas import PlanIn, PlanOut, PlanPatch
 from imageuploader.accounts.tables import Plan, PlanSize, Size, User
 from imageuploader.errors import Conflict, InvalidInput, NotFound
 from imageuploader.events import EventBus
+from imageuploader.imaging import formats as output_formats
 
 
 async def list_plans(name: str | None = None) -> list[PlanOut]:
@@ -20,6 +21,7 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
         Plan.name,
         Plan.original_link,
         Plan.expiring_links,
+        Plan.formats,
         Plan.primary_size.slug.as_alias("primary"),
     ).order_by(Plan.id)
     if name is not None:
@@ -40,6 +42,7 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
             primary_size=p["primary"],
             original_link=p["original_link"],
             expiring_links=p["expiring_links"],
+            formats=stored_formats(p["formats"]),
         )
         for p in plans
     ]
@@ -73,18 +76,35 @@ def _primary(sizes: list[str], primary: str | None) -> str:
     return primary
 
 
+def stored_formats(column: str | None) -> list[str]:
+    """The formats column as a list; an unreadable entry falls back to JPEG alone."""
+    try:
+        return list(output_formats.normalise(f for f in (column or "").split(",") if f))
+    except ValueError:
+        return [output_formats.JPEG]
+
+
+def _formats(formats: list[str]) -> tuple[str, ...]:
+    try:
+        return output_formats.normalise(formats)
+    except ValueError as exc:
+        raise InvalidInput(f"formats: {exc}.") from None
+
+
 def _set(value: object, current: object) -> object:
     return current if value is msgspec.UNSET else value
 
 
 class PlanService:
-    """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes."""
+    """Creating, editing and deleting plans; a plan that gains sizes or output formats
+    says so (PlanGainedSizes, PlanGainedFormats)."""
 
     def __init__(self, events: EventBus) -> None:
         self.events = events
 
     async def create(self, data: PlanIn) -> PlanOut:
         primary = _primary(data.sizes, data.primary_size)
+        formats = _formats(data.formats)
         ids = await _size_ids(data.sizes)
         if await Plan.exists().where(Plan.name == data.name):
             raise Conflict(f"A plan named {data.name!r} already exists.")
@@ -94,6 +114,7 @@ class PlanService:
                 original_link=data.original_link,
                 expiring_links=data.expiring_links,
                 primary_size=ids[primary],
+                formats=",".join(formats),
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
@@ -111,6 +132,7 @@ class PlanService:
             primary = _primary(sizes, current.primary_size)
         else:
             primary = _primary(sizes, None)
+        formats = _formats(current.formats if data.formats is msgspec.UNSET else data.formats)
         ids = await _size_ids(sizes)
         if new_name != name and await Plan.exists().where(Plan.name == new_name):
             raise Conflict(f"A plan named {new_name!r} already exists.")
@@ -119,6 +141,7 @@ class PlanService:
             Plan.primary_size: ids[primary],
             Plan.original_link: _set(data.original_link, current.original_link),
             Plan.expiring_links: _set(data.expiring_links, current.expiring_links),
+            Plan.formats: ",".join(formats),
         }
         gained = [s for s in sizes if s not in current.sizes]
         lost = [s for s in current.sizes if s not in sizes]
@@ -136,6 +159,9 @@ class PlanService:
         updated = await get_plan(str(new_name))
         if gained:
             await self.events.publish(PlanGainedSizes(updated.name, tuple(gained)))
+        new_formats = tuple(f for f in formats if f not in current.formats)
+        if new_formats:
+            await self.events.publish(PlanGainedFormats(updated.name, new_formats))
         return updated
 
     async def delete(self, name: str) -> None:

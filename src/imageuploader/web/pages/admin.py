@@ -21,6 +21,7 @@ from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.schemas import UserPatch
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import UserService
+from imageuploader.imaging import formats as output_formats
 from imageuploader.web.auth import admin_only
 from imageuploader.web.pages import forms
 
@@ -49,6 +50,7 @@ async def _plans_context(message: str | None = None) -> dict[str, Any]:
     return {
         "plans": await plans.list_plans(),
         "sizes": [s.slug for s in await sizes.list_sizes()],
+        "extra_formats": list(output_formats.EXTRA_FORMATS),
         "message": message,
     }
 

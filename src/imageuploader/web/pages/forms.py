@@ -28,6 +28,7 @@ HINTS = {
     "sizes": "sizes are slugs of existing sizes",
     "primary_size": "the primary size must be one of the plan's sizes",
     "plan": "choose a plan",
+    "formats": "formats are jpeg (always), webp and avif",
 }
 
 
@@ -81,6 +82,8 @@ def _plan_fields(form: dict[str, Any]) -> dict[str, Any]:
         "primary_size": _text(form, "primary_size") or None,
         "original_link": _flag(form, "original_link"),
         "expiring_links": _flag(form, "expiring_links"),
+        # The JPEG fallback is always made; its box is shown checked and disabled.
+        "formats": ["jpeg", *(f for f in _list(form, "formats") if f != "jpeg")],
     }
 
 
