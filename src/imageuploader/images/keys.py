@@ -18,5 +18,11 @@ def rendition_key(image_id: str, slug: str) -> str:
     return f"{image_id}/{slug}"
 
 
-def media_url(image_id: str, slug: str) -> str:
-    return f"/media/{image_id}/{slug}"
+def variant_key(image_id: str, slug: str, extension: str) -> str:
+    # Slugs never contain ".", so "h200.webp" can never be another rendition's key.
+    return f"{image_id}/{slug}.{extension}"
+
+
+def media_url(image_id: str, slug: str, extension: str | None = None) -> str:
+    """The permanent link; with an extension it names one output format."""
+    return f"/media/{image_id}/{slug}" + (f".{extension}" if extension else "")

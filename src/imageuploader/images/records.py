@@ -39,6 +39,7 @@ class ImageRecord:
     original_key: str
     intermediate_key: str | None
     created_at: datetime
+    placeholder: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -64,6 +65,28 @@ class RenditionRecord:
     bytes: int | None
     format: str | None
     key: str | None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        record: Self = _from_row(cls, {**row, "status": RenditionStatus(row["status"])})
+        return record
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRecord:
+    """A rendition in an extra output format; `digest` identifies its bytes."""
+
+    id: int
+    rendition: int
+    format: str
+    status: RenditionStatus
+    bytes: int | None
+    key: str | None
+    digest: str | None
     error: str | None
     attempts: int
     created_at: datetime

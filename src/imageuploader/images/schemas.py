@@ -9,6 +9,15 @@ import msgspec
 from imageuploader.images.records import RenditionStatus
 
 
+class FormatOut(msgspec.Struct):
+    """One output format of a rendition; `url` names the format explicitly."""
+
+    format: str
+    status: RenditionStatus
+    bytes: int | None
+    url: str
+
+
 class RenditionOut(msgspec.Struct):
     slug: str
     status: RenditionStatus
@@ -18,6 +27,8 @@ class RenditionOut(msgspec.Struct):
     bytes: int | None
     url: str
     error: str | None = None
+    # The fallback first, then the plan's extra formats (WebP, AVIF) as workers make them.
+    formats: list[FormatOut] = msgspec.field(default_factory=list)
 
 
 class ImageOut(msgspec.Struct):
@@ -30,6 +41,8 @@ class ImageOut(msgspec.Struct):
     created_at: datetime
     renditions: list[RenditionOut]
     original_url: str | None = msgspec.field(default=None)
+    # A base64 ThumbHash to paint while the image loads (None for images older than it).
+    placeholder: str | None = None
 
 
 class ImagePage(msgspec.Struct):

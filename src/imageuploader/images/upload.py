@@ -13,7 +13,7 @@ from imageuploader.accounts.sizes import specs_for
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import utcnow
 from imageuploader.errors import Forbidden, InvalidInput, TooLarge
-from imageuploader.images import keys, objects, renditions
+from imageuploader.images import keys, objects, renditions, variants
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
@@ -31,6 +31,7 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    placeholder: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -62,6 +63,7 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        placeholder=imaging.placeholder(decoded),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -132,12 +134,15 @@ class UploadService:
         stored = _objects(image_id, data, done)
         await objects.put_all(self.storage, location, stored)
         try:
-            pending = await self._insert(user, image_id, location, caption, len(data), done, plan)
+            pending, extra = await self._insert(
+                user, image_id, location, caption, len(data), done, plan
+            )
         except BaseException:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
         await self.cache.invalidate(user.id)
         await self.jobs.send_each(renditions.make_rendition, pending)
+        await self.jobs.send_each(variants.make_variant, extra)
         return await self.library.get(user, image_id)
 
     async def _insert(
@@ -149,8 +154,9 @@ class UploadService:
         size: int,
         done: Processed,
         plan: PlanOut,
-    ) -> list[int]:
-        """Insert the image and its renditions in one transaction; return pending ids."""
+    ) -> tuple[list[int], list[int]]:
+        """Insert the image, its renditions and their variants in one transaction;
+        return the ids of pending renditions and of the variants to make."""
         now = utcnow()
         primary = done.primary
         ident = uuid.UUID(image_id)
@@ -168,6 +174,7 @@ class UploadService:
                     location=location,
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
+                    placeholder=done.placeholder,
                     created_at=now,
                 )
             )
@@ -194,8 +201,9 @@ class UploadService:
                 )
                 for slug in plan.sizes
             ]
-            await Rendition.insert(*rows)
-        pending = await Rendition.select(Rendition.id).where(
-            (Rendition.image == ident) & (Rendition.status == RenditionStatus.PENDING.value)
-        )
-        return [r["id"] for r in pending]
+            inserted = await Rendition.insert(*rows).returning(Rendition.id, Rendition.status)
+            extra = await variants.create_for(
+                [r["id"] for r in inserted], plan.formats, fallback=primary.format
+            )
+        pending = [r["id"] for r in inserted if r["status"] == RenditionStatus.PENDING.value]
+        return pending, extra
