@@ -193,6 +193,15 @@ class MediaService:
             signed_at=signed_at,
         )
 
+    @property
+    def redirect_origin(self) -> str | None:
+        """Where redirects lead (`scheme://host[:port]`), None when media is streamed;
+        pages must allow images from there."""
+        if self.redirect_window is None:
+            return None
+        origin: str | None = getattr(self.storage, "public_url", None)
+        return origin
+
     def redirect_fresh_for(self) -> int:
         """Seconds until the current window ends (how long a redirect may be cached)."""
         window = self.redirect_window or 0
