@@ -36,6 +36,8 @@ class Image(Table, tablename="images"):
     # A base64 ThumbHash painted while the image loads; computed once at upload.
     placeholder = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz(index=True)
+    # SHA-256 of the stored original, taken when it is written: its strong ETag.
+    digest = Varchar(length=64, null=True, default=None)
 
 
 class Rendition(Table, tablename="renditions"):
@@ -53,6 +55,9 @@ class Rendition(Table, tablename="renditions"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # SHA-256 of the stored bytes, taken when they are written: a remake with other
+    # bytes gets another digest, hence another ETag.
+    digest = Varchar(length=64, null=True, default=None)
 
 
 class Variant(Table, tablename="rendition_variants"):

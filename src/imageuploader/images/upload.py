@@ -32,6 +32,9 @@ class Processed:
     primary: imaging.Rendered
     intermediate: bytes
     placeholder: str
+    # Digests of the original and of the primary rendition, as stored.
+    digest: str
+    primary_digest: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -64,6 +67,8 @@ def _process(
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
         placeholder=imaging.placeholder(decoded),
+        digest=objects.digest(data),
+        primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -141,9 +146,12 @@ class UploadService:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
         await self.cache.invalidate(user.id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self.library.get(user, image_id)
         await self.jobs.send_each(renditions.make_rendition, pending)
         await self.jobs.send_each(variants.make_variant, extra)
-        return await self.library.get(user, image_id)
+        return answer
 
     async def _insert(
         self,
@@ -176,6 +184,7 @@ class UploadService:
                     intermediate_key=keys.intermediate_key(image_id),
                     placeholder=done.placeholder,
                     created_at=now,
+                    digest=done.digest,
                 )
             )
             rows = [
@@ -198,6 +207,7 @@ class UploadService:
                     key=keys.rendition_key(image_id, slug),
                     created_at=now,
                     updated_at=now,
+                    digest=done.primary_digest,
                 )
                 for slug in plan.sizes
             ]

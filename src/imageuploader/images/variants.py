@@ -7,7 +7,6 @@ stored under its own key with the SHA-256 of its bytes as its validator.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from imageuploader import imaging
 from imageuploader.accounts.plans import stored_formats
 from imageuploader.accounts.tables import Plan, User
 from imageuploader.clock import utcnow
-from imageuploader.images import keys, renditions
+from imageuploader.images import keys, objects, renditions
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.renditions import PERMANENT, WorkerContext, _describe, _invalidate
 from imageuploader.images.tables import Image, Variant
@@ -129,7 +128,7 @@ def _render_and_store(
 ) -> tuple[imaging.Rendered, str]:
     rendered = _render(ctx, job, spec)
     ctx.storage.put(job.location, job.key, rendered.data, rendered.content_type)
-    return rendered, hashlib.sha256(rendered.data).hexdigest()
+    return rendered, objects.digest(rendered.data)
 
 
 async def make_variant(ctx: WorkerContext, variant_id: int) -> str:
