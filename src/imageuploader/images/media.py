@@ -73,18 +73,22 @@ class Opened:
 
 
 def split_format(name: str) -> tuple[str, str | None]:
-    """'h200.avif' -> ('h200', 'avif'): a rendition and the output format it names, if any.
+    """'h200.avif' -> ('h200', '.avif'): a slug and the extension after it, if any.
 
-    Slugs never contain a dot, so a dot always starts a format extension; an
-    extension we do not make is a missing object.
+    Slugs never contain a dot, so a dot always starts a format extension.
     """
     slug, dot, extension = name.partition(".")
-    if not dot:
-        return slug, None
-    fmt = BY_EXTENSION.get(extension.lower())
+    return slug, (dot + extension if dot else None)
+
+
+def _named_format(slug: str, extension: str | None) -> str | None:
+    """The output format an extension names; one we do not make is a missing object."""
+    if extension is None:
+        return None
+    fmt = BY_EXTENSION.get(extension[1:].lower())
     if fmt is None or slug == keys.ORIGINAL:
         raise NotFound(f"There is no {extension!r} format of {slug!r}.")
-    return slug, fmt
+    return fmt
 
 
 BY_EXTENSION = {"jpg": "jpeg", "jpeg": "jpeg", "webp": "webp", "avif": "avif"}
@@ -98,8 +102,9 @@ async def locate(
     A rendition named without a format is served in the best ready format for
     `accept` (see `negotiation`); `h200.webp` names one format.
     """
-    slug, fmt = split_format(name)
+    slug, extension = split_format(name)
     access.require_object(plan, slug)
+    fmt = _named_format(slug, extension)
     ident = image.ident
     if slug == keys.ORIGINAL:
         ext = EXTENSIONS.get(image.format, "bin")
