@@ -23,7 +23,14 @@ from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import LinkService
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.upload import UploadService
-from imageuploader.web.pages.views import ImageView, LinkView, image_view, link_view, pager
+from imageuploader.web.pages.views import (
+    EAGER_CARDS,
+    ImageView,
+    LinkView,
+    image_view,
+    link_view,
+    pager,
+)
 from imageuploader.web.uploads import UploadForm
 
 PER_PAGE = 12
@@ -53,6 +60,7 @@ class GalleryPages(Controller):
             context={
                 "user": request.user,
                 "images": [image_view(i) for i in found.items],
+                "eager_cards": EAGER_CARDS,
                 "pager": pager(found.page, found.per_page, found.total),
             },
         )
