@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import anyio
 
-from imageuploader.images import renditions
+from imageuploader.images import renditions, variants
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
 
@@ -22,6 +22,9 @@ async def reconcile_once(jobs: Jobs, older_than: timedelta) -> int:
         queued += len(created)
     while stale := await renditions.stale_pending(older_than):
         await jobs.send_each(make_rendition, stale)
+        queued += len(stale)
+    while stale := await variants.stale_pending(older_than):
+        await jobs.send_each(variants.make_variant, stale)
         queued += len(stale)
     if queued:
         log.info("reconciler queued %d renditions", queued)

@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import anyio
 
@@ -266,6 +267,22 @@ async def create_missing(
         missing = await Image.raw(query, *args)
         created += await create_for([m["rendition_id"] for m in missing], [fmt])
     return created
+
+
+async def stale_pending(older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Pending variants untouched for `older_than` (a lost message), touched now so the
+    next sweep does not send them again at once."""
+    cutoff = utcnow() - older_than
+    rows = (
+        await Variant.select(Variant.id)
+        .where((Variant.status == RenditionStatus.PENDING.value) & (Variant.updated_at < cutoff))
+        .order_by(Variant.id)
+        .limit(limit)
+    )
+    ids = [r["id"] for r in rows]
+    if ids:
+        await Variant.update({Variant.updated_at: utcnow()}).where(Variant.id.is_in(ids))
+    return ids
 
 
 async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
