@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import pyvips
 
 from bench import (
+    formats,
     photos,
     reads,
     rendition_set,
@@ -47,7 +48,7 @@ from bench.processes import Server
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SECTIONS = ("set", "upload", "workers", "reads", "delivery")
+SECTIONS = ("set", "upload", "workers", "reads", "delivery", "formats")
 
 
 def log(message: str) -> None:
@@ -207,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                 rounds=args.rounds,
                 log=log,
             )
+        if "formats" in args.only:
+            log("output formats ...")
+            figures["formats"] = formats.measure(args.quick, log)
     figures["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     figures["seconds"] = round(time.monotonic() - started, 1)
     found = report.targets(figures)
@@ -221,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if "s3_delivery" in figures:
         print(s3_delivery.table(figures["s3_delivery"]))
+        print()
+    if "formats" in figures:
+        print(formats.table(figures["formats"]))
         print()
     print(json.dumps(figures, separators=(",", ":"), default=str))
     return 1 if args.strict and not all(t.passed for t in found) else 0
