@@ -13,6 +13,7 @@ from imageuploader.accounts.sizes import specs_for
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import utcnow
 from imageuploader.errors import Forbidden, InvalidInput, TooLarge
+from imageuploader.events import EventBus
 from imageuploader.images import keys, objects, renditions
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
@@ -98,12 +99,14 @@ class UploadService:
         jobs: Jobs,
         cache: ImageCache,
         library: ImageLibrary,
+        events: EventBus | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.jobs = jobs
         self.cache = cache
         self.library = library
+        self.events = events
 
     async def upload(
         self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
@@ -138,6 +141,8 @@ class UploadService:
             raise
         await self.cache.invalidate(user.id)
         await self.jobs.send_each(renditions.make_rendition, pending)
+        if not pending:  # the plan's every size was made here, in the request
+            await renditions.announce_settled(self.events, uuid.UUID(image_id), user.id)
         return await self.library.get(user, image_id)
 
     async def _insert(

@@ -1,0 +1,82 @@
+"""Without WEBHOOK_ALLOW_PRIVATE, webhooks may only point at public addresses: refused
+when registered (422, nothing stored) and refused again when sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from imageuploader.webhooks import delivery, signing
+
+from .conftest import Receiver
+
+PUBLIC = "93.184.215.14"  # a public address (the test never connects to it)
+
+
+@pytest.fixture
+def allow_private() -> bool:
+    return False
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://localhost:9/hook", "a loopback address"),
+        ("http://127.0.0.1/hook", "a loopback address"),
+        ("http://hooks.rebind.test/hook", "resolves to 127.0.0.1, a loopback address"),
+        ("http://10.1.2.3/hook", "a private address"),
+        ("http://192.168.0.10/hook", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
+        ("http://[::1]/hook", "a loopback address"),
+        ("http://[::ffff:127.0.0.1]/hook", "a loopback address"),
+        ("http://[fe80::1]/hook", "a link-local address"),
+        ("https://0.0.0.0/hook", "a private address"),
+        ("http://100.64.0.1/hook", "not a public address"),
+    ],
+)
+async def test_private_addresses_refused_with_422(
+    client, make_user, fake_dns: dict[str, str], url: str, says: str
+) -> None:
+    fake_dns["hooks.rebind.test"] = "127.0.0.1"
+    alice = await make_user("alice")
+    r = await client.post(
+        "/api/webhooks", json={"url": url, "events": ["image.ready"]}, headers=alice
+    )
+    assert r.status_code == 422, r.text
+    assert says in r.json()["detail"]
+    assert (await client.get("/api/webhooks", headers=alice)).json() == []
+
+
+async def test_a_public_address_is_accepted(client, make_user, fake_dns: dict[str, str]) -> None:
+    fake_dns["hooks.example.test"] = PUBLIC
+    alice = await make_user("alice")
+    r = await client.post(
+        "/api/webhooks",
+        json={"url": "https://hooks.example.test/in", "events": ["image.ready"]},
+        headers=alice,
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_checked_again_at_send_time(fake_dns: dict[str, str], receiver: Receiver) -> None:
+    """A name that was public when registered and points inside now is not sent to."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    fake_dns["hooks.example.test"] = "127.0.0.1"  # rebound since registration
+    message = delivery.Pending(
+        message_id=signing.new_message_id(),
+        webhook_id=1,
+        url=f"http://hooks.example.test:{port}/hook",
+        secret=signing.new_secret(),
+        body="{}",
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+    outcome = await delivery.send(message, allow_private=False)
+    assert not outcome.succeeded
+    assert "resolves to 127.0.0.1, a loopback address" in (outcome.error or "")
+    assert receiver.requests == []
+    # The same message with private addresses allowed does arrive: the refusal above
+    # was the address check, not a broken receiver.
+    assert (await delivery.send(message, allow_private=True)).succeeded
+    assert len(receiver.requests) == 1
