@@ -7,6 +7,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,8 +56,9 @@ class Receiver:
         return list(self.requests)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def serve_receiver() -> Iterator[Receiver]:
+    """Run a Receiver on a free port of 127.0.0.1 while the block runs."""
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,6 +89,12 @@ def receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serve_receiver() as state:
+        yield state
 
 
 @pytest.fixture
