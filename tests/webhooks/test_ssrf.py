@@ -3,6 +3,7 @@ when registered (422, nothing stored) and refused again when sent."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -80,3 +81,34 @@ async def test_checked_again_at_send_time(fake_dns: dict[str, str], receiver: Re
     # was the address check, not a broken receiver.
     assert (await delivery.send(message, allow_private=True)).succeeded
     assert len(receiver.requests) == 1
+
+
+async def test_sends_to_the_address_it_checked(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """DNS rebinding: the name answers 127.0.0.1 once, then an address that goes nowhere.
+    The POST still reaches the receiver, so the sender did not look the name up again."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        return real("127.0.0.1" if len(lookups) == 1 else "10.255.255.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = receiver.url.split(":")[2].split("/")[0]
+    message = delivery.Pending(
+        message_id=signing.new_message_id(),
+        webhook_id=1,
+        url=f"http://rebind.test:{port}/hook",
+        secret=signing.new_secret(),
+        body="{}",
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+    outcome = await delivery.send(message, allow_private=True)
+    assert outcome.succeeded, outcome
+    assert lookups == ["rebind.test"]
+    assert receiver.requests[0].headers["host"] == f"rebind.test:{port}"
