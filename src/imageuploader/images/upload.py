@@ -32,6 +32,9 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    # Digests of the original and of the primary rendition, as stored.
+    digest: str
+    primary_digest: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -63,6 +66,8 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        digest=objects.digest(data),
+        primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -140,10 +145,13 @@ class UploadService:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
         await self.cache.invalidate(user.id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self.library.get(user, image_id)
         await self.jobs.send_each(renditions.make_rendition, pending)
         if not pending:  # the plan's every size was made here, in the request
             await renditions.announce_settled(self.events, uuid.UUID(image_id), user.id)
-        return await self.library.get(user, image_id)
+        return answer
 
     async def _insert(
         self,
@@ -174,6 +182,7 @@ class UploadService:
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
                     created_at=now,
+                    digest=done.digest,
                 )
             )
             rows = [
@@ -196,6 +205,7 @@ class UploadService:
                     key=keys.rendition_key(image_id, slug),
                     created_at=now,
                     updated_at=now,
+                    digest=done.primary_digest,
                 )
                 for slug in plan.sizes
             ]
