@@ -142,8 +142,11 @@ class UploadService:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
         await self.cache.invalidate(user.id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self.library.get(user, image_id)
         await self.jobs.send_each(renditions.make_rendition, pending)
-        return await self.library.get(user, image_id)
+        return answer
 
     async def _insert(
         self,
