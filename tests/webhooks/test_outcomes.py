@@ -7,8 +7,10 @@ from datetime import timedelta
 import anyio
 import dramatiq
 import pytest
+from litestar.testing import AsyncTestClient
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from imageuploader.app import create_app
 from imageuploader.clock import utcnow
 from imageuploader.images.events import ImageReady
 from imageuploader.images.jobs import Jobs
@@ -132,3 +134,17 @@ async def test_the_same_outcome_announced_twice_is_sent_once(
     await events.publish(again)
     await events.publish(again)
     assert await WebhookMessage.count() == 2
+
+
+async def test_pending_messages_are_sent_after_a_restart(
+    settings: Settings, make_settings, client, make_user, receiver: Receiver
+) -> None:
+    """The in-process queue dies with the process; the next start sends what was due."""
+    message_id = await _message(client, make_user, receiver.url, timedelta(minutes=5))
+    assert receiver.requests == []  # queued nowhere: as if the process had died
+    restarted = create_app(
+        make_settings(DATABASE_URL=settings.database_url, WEBHOOK_ALLOW_PRIVATE="true")
+    )
+    async with AsyncTestClient(app=restarted):
+        [got] = await receiver.wait_for(1)
+    assert got.headers["webhook-id"] == message_id
