@@ -25,6 +25,9 @@ def allow_private() -> bool:
     [
         ("http://localhost:9/hook", "a loopback address"),
         ("http://127.0.0.1/hook", "a loopback address"),
+        ("http://2130706433/hook", "resolves to 127.0.0.1, a loopback address"),
+        ("http://0x7f000001/hook", "resolves to 127.0.0.1, a loopback address"),
+        ("http://127.1/hook", "resolves to 127.0.0.1, a loopback address"),
         ("http://hooks.rebind.test/hook", "resolves to 127.0.0.1, a loopback address"),
         ("http://10.1.2.3/hook", "a private address"),
         ("http://192.168.0.10/hook", "a private address"),
