@@ -3,8 +3,13 @@ when registered (422, nothing stored) and refused again when sent."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
+import subprocess
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +120,57 @@ async def test_sends_to_the_address_it_checked(
     assert outcome.succeeded, outcome
     assert lookups == ["rebind.test"]
     assert receiver.requests[0].headers["host"] == f"rebind.test:{port}"
+
+
+def _tls_server(tmp_path: Path, seen: list[str | None]) -> tuple[socket.socket, threading.Thread]:
+    """A TLS listener with a self-signed certificate that records the SNI of each hello."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    command += ["-subj", "/CN=hooks.example.test", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(  # noqa: S603 - a fixed command, our own paths
+        command,
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        # The client refuses our self-signed certificate, as it should.
+        with conn, contextlib.suppress(ssl.SSLError, OSError):
+            context.wrap_socket(conn, server_side=True).close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+async def test_https_connects_to_the_address_with_the_name_for_tls(
+    tmp_path: Path, fake_dns: dict[str, str]
+) -> None:
+    """TLS is negotiated (SNI) and verified for the name, while the socket goes to the
+    checked address; an unknown certificate fails the attempt."""
+    seen: list[str | None] = []
+    listener, thread = _tls_server(tmp_path, seen)
+    fake_dns["hooks.example.test"] = "127.0.0.1"
+    port = listener.getsockname()[1]
+    message = delivery.Pending(
+        message_id=signing.new_message_id(),
+        webhook_id=1,
+        url=f"https://hooks.example.test:{port}/hook",
+        secret=signing.new_secret(),
+        body="{}",
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+    try:
+        outcome = await delivery.send(message, allow_private=True)
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert seen == ["hooks.example.test"]
+    assert not outcome.succeeded
+    assert "CERTIFICATE_VERIFY_FAILED" in (outcome.error or ""), outcome.error
