@@ -33,6 +33,11 @@ class Image(Table, tablename="images"):
     original_key = Varchar(length=200)
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
+    # Counted in the owner's usage; null on images stored before it was recorded.
+    intermediate_bytes = BigInt(null=True, default=None)
+    # SHA-256 of the uploaded bytes (hex): the same owner's same bytes are one image.
+    # Unique per owner through an index the migration creates on (owner, sha256).
+    sha256 = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz(index=True)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import ExpiringLinkIn, ExpiringLinkOut, LinkService
-from imageuploader.images.schemas import ImageOut, ImagePage
+from imageuploader.images.schemas import ImageOut, ImagePage, UploadOut
 from imageuploader.images.upload import UploadService
 from imageuploader.web.uploads import UploadForm
 
@@ -27,10 +27,15 @@ class ImagesController(Controller):
         request: Request[CurrentUser, Any, Any],
         data: MultipartBody[UploadForm],
         uploads: NamedDependency[UploadService],
-    ) -> ImageOut:
-        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT)."""
+    ) -> Response[UploadOut]:
+        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT).
+
+        201 with the new image; 200 with `"duplicate": true` and the image already
+        stored when the caller uploaded these bytes before (nothing new is stored).
+        """
         body = await data.read_file()
-        return await uploads.upload(request.user, body, data.caption, data.resolution)
+        image = await uploads.upload(request.user, body, data.caption, data.resolution)
+        return Response(image, status_code=HTTP_200_OK if image.duplicate else HTTP_201_CREATED)
 
     @get()
     async def list(
