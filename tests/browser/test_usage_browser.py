@@ -36,7 +36,7 @@ def test_usage_meter_and_admin_usage(
     plan = f"Meter-{label}"
     r = server.admin.post(
         "/api/admin/plans",
-        json={"name": plan, "sizes": ["h200", "h400"], "max_images": 4, "max_bytes": 4 * 2**20},
+        json={"name": plan, "sizes": ["h200", "h400"], "max_images": 4, "max_bytes": 8 * 2**20},
     )
     assert r.status_code == 201, r.text
     username = f"meter-{label}"
@@ -61,5 +61,5 @@ def test_usage_meter_and_admin_usage(
     admin.goto("/admin/users")
     row = admin.locator(f"tr[data-username='{username}'] .user-usage")
     expect(row.locator("[data-gauge=images]")).to_have_text("3 images of 4")
-    expect(row.locator("[data-gauge=bytes]")).to_contain_text("of 4.0 MB")
+    expect(row.locator("[data-gauge=bytes]")).to_contain_text("of 8.0 MB")
     assert screenshot(admin, f"admin-users-usage-{label}").stat().st_size > 0
