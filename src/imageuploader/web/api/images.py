@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -21,7 +22,15 @@ class ImagesController(Controller):
     path = "/api/images"
     tags = ["images"]
 
-    @post(status_code=HTTP_201_CREATED)
+    @post(
+        status_code=HTTP_201_CREATED,
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=UploadOut,
+                description="The caller uploaded these bytes before: that image, duplicate=true",
+            )
+        },
+    )
     async def upload(
         self,
         request: Request[CurrentUser, Any, Any],
