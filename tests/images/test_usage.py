@@ -224,6 +224,11 @@ async def test_duplicate_is_the_same_image(client, upload, make_user, settings) 
     row = await Image.select(Image.sha256).first()
     assert row["sha256"] == hashlib.sha256(data).hexdigest()
 
+    # A wrong declared resolution is refused as for any upload.
+    wrong = await upload(ann, data, resolution="800x600")
+    assert wrong.status_code == 422, wrong.text
+    assert (await upload(ann, data, resolution="640x480")).json()["duplicate"] is True
+
     # Different bytes are a new image, even if the picture looks the same.
     other = await upload(ann, photo(640, 480, suffix=".png"))
     assert other.status_code == 201, other.text

@@ -134,6 +134,8 @@ class UploadService:
         declared = _parse_declared(resolution)
         digest = await anyio.to_thread.run_sync(_sha256, data)
         if existing := await usage.find_duplicate(user.id, digest):
+            # The header checks still answer for this request (a declared resolution).
+            await anyio.to_thread.run_sync(self._probe, data, declared)
             return await self._shown(user, existing, duplicate=True)
         # Early refusal before any decoding; the binding check is made under the lock.
         usage.check_room(plan, await usage.usage_of(user.id), len(data))
@@ -161,6 +163,14 @@ class UploadService:
         await self.cache.invalidate(user.id)
         await self.jobs.send_each(renditions.make_rendition, inserted.pending)
         return await self._shown(user, image_id, duplicate=False)
+
+    def _probe(self, data: bytes, declared: tuple[int, int] | None) -> None:
+        imaging.probe(
+            data,
+            max_pixels=self.settings.max_pixels,
+            declared=declared,
+            min_resolution=self.settings.upload_min_resolution,
+        )
 
     async def _shown(self, user: CurrentUser, image_id: str, *, duplicate: bool) -> UploadOut:
         image = await self.library.get(user, image_id)
