@@ -221,8 +221,8 @@ async def test_duplicate_is_the_same_image(client, upload, make_user, settings) 
     assert stored_files(settings) == files
     assert (await me(client, ann))["usage"] == usage
     assert await Image.count() == 1
-    row = await Image.select(Image.sha256).first()
-    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    row = await Image.select(Image.digest).first()
+    assert row["digest"] == hashlib.sha256(data).hexdigest()
 
     # A wrong declared resolution is refused as for any upload.
     wrong = await upload(ann, data, resolution="800x600")

@@ -35,10 +35,11 @@ class Image(Table, tablename="images"):
     intermediate_key = Varchar(length=200, null=True, default=None)
     # Counted in the owner's usage; null on images stored before it was recorded.
     intermediate_bytes = BigInt(null=True, default=None)
-    # SHA-256 of the uploaded bytes (hex): the same owner's same bytes are one image.
-    # Unique per owner through an index the migration creates on (owner, sha256).
-    sha256 = Varchar(length=64, null=True, default=None)
     created_at = Timestamptz(index=True)
+    # SHA-256 of the stored original, taken when it is written: its strong ETag, and
+    # how a second upload of the same bytes by the same owner is recognised (a unique
+    # index on (owner, digest) made by a migration).
+    digest = Varchar(length=64, null=True, default=None)
 
 
 class Rendition(Table, tablename="renditions"):
@@ -56,3 +57,6 @@ class Rendition(Table, tablename="renditions"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # SHA-256 of the stored bytes, taken when they are written: a remake with other
+    # bytes gets another digest, hence another ETag.
+    digest = Varchar(length=64, null=True, default=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +32,9 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    # Digests of the original and of the primary rendition, as stored.
+    digest: str
+    primary_digest: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -48,9 +50,11 @@ def _process(
     primary: imaging.SizeSpec,
     settings: Settings,
     declared: tuple[int, int] | None,
+    digest: str,
 ) -> Processed:
     """CPU-bound: one decode for every size of the plan, the primary rendition, and
-    the intermediate that spares workers a second decode of the original."""
+    the intermediate that spares workers a second decode of the original. `digest`
+    is the original's, taken before (it finds duplicates)."""
     decoded, rendered = imaging.decode_and_render(
         data,
         specs,
@@ -64,12 +68,10 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        digest=digest,
+        primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _parse_declared(resolution: str | None) -> tuple[int, int] | None:
@@ -132,7 +134,7 @@ class UploadService:
         if len(caption) > MAX_CAPTION:
             raise InvalidInput(f"caption: at most {MAX_CAPTION} characters.")
         declared = _parse_declared(resolution)
-        digest = await anyio.to_thread.run_sync(_sha256, data)
+        digest = await anyio.to_thread.run_sync(objects.digest, data)
         if existing := await usage.find_duplicate(user.id, digest):
             # The header checks still answer for this request (a declared resolution).
             await anyio.to_thread.run_sync(self._probe, data, declared)
@@ -143,7 +145,13 @@ class UploadService:
         if plan.primary_size not in specs:
             raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
         done = await anyio.to_thread.run_sync(
-            _process, data, list(specs.values()), specs[plan.primary_size], self.settings, declared
+            _process,
+            data,
+            list(specs.values()),
+            specs[plan.primary_size],
+            self.settings,
+            declared,
+            digest,
         )
         image_id = str(uuid.uuid4())
         location = self.storage.locate(image_id)
@@ -151,7 +159,7 @@ class UploadService:
         await objects.put_all(self.storage, location, stored)
         try:
             inserted = await self._insert(
-                user, image_id, location, caption, data, digest, done, plan, stored
+                user, image_id, location, caption, data, done, plan, stored
             )
         except BaseException:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
@@ -161,8 +169,11 @@ class UploadService:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             return await self._shown(user, inserted.duplicate_of, duplicate=True)
         await self.cache.invalidate(user.id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self._shown(user, image_id, duplicate=False)
         await self.jobs.send_each(renditions.make_rendition, inserted.pending)
-        return await self._shown(user, image_id, duplicate=False)
+        return answer
 
     def _probe(self, data: bytes, declared: tuple[int, int] | None) -> None:
         imaging.probe(
@@ -183,7 +194,6 @@ class UploadService:
         location: str,
         caption: str,
         data: bytes,
-        digest: str,
         done: Processed,
         plan: PlanOut,
         stored: list[objects.StoredObject],
@@ -194,7 +204,7 @@ class UploadService:
         primary = done.primary
         ident = uuid.UUID(image_id)
         async with usage.owner_locked(user.id):
-            if existing := await usage.find_duplicate(user.id, digest):
+            if existing := await usage.find_duplicate(user.id, done.digest):
                 return Inserted(pending=[], duplicate_of=existing)
             usage.check_room(plan, await usage.usage_of(user.id), sum(len(b) for _, b, _ in stored))
             await Image.insert(
@@ -211,8 +221,8 @@ class UploadService:
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
                     intermediate_bytes=len(done.intermediate),
-                    sha256=digest,
                     created_at=now,
+                    digest=done.digest,
                 )
             )
             rows = [
@@ -235,6 +245,7 @@ class UploadService:
                     key=keys.rendition_key(image_id, slug),
                     created_at=now,
                     updated_at=now,
+                    digest=done.primary_digest,
                 )
                 for slug in plan.sizes
             ]

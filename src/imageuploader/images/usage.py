@@ -133,11 +133,11 @@ def check_room(plan: PlanOut, usage: Usage, adding_bytes: int) -> None:
         )
 
 
-async def find_duplicate(user_id: int, sha256: str) -> str | None:
-    """The id of `user_id`'s image with these bytes, if they uploaded them before."""
+async def find_duplicate(user_id: int, digest: str) -> str | None:
+    """The id of `user_id`'s image whose original has this SHA-256, if any."""
     row = (
         await Image.select(Image.id)
-        .where((Image.owner == user_id) & (Image.sha256 == sha256))
+        .where((Image.owner == user_id) & (Image.digest == digest))
         .first()
     )
     return str(row["id"]) if row else None

@@ -1,13 +1,12 @@
-"""Images record the intermediate's byte count (usage) and the SHA-256 of the upload
-(duplicates)."""
+"""Images record the intermediate's byte count, for their owner's usage."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import BigInt, Varchar
+from piccolo.columns.column_types import BigInt
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-30T05:45:01:000000"
+ID = "2026-11-30T05:46:01:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "Image intermediate_bytes and sha256"
+DESCRIPTION = "Image intermediate_bytes"
 
 
 def _params(**extra) -> dict:
@@ -35,16 +34,6 @@ async def forwards():
         column_class_name="BigInt",
         column_class=BigInt,
         params=_params(),
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="Image",
-        tablename="images",
-        column_name="sha256",
-        db_column_name="sha256",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params=_params(length=64),
         schema=None,
     )
     return manager

@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import BigInt, Integer
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-30T05:45:00:000000"
+ID = "2026-11-30T05:46:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Plan limits"
 

@@ -8,7 +8,7 @@ steps before its column changes, hence a migration of its own.)
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-11-30T05:45:00:000001"
+ID = "2026-11-30T05:46:00:000001"
 VERSION = "1.38.0"
 DESCRIPTION = "Built-in plan limits"
 
