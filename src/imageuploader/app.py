@@ -80,10 +80,16 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             async with anyio.create_task_group() as tg:
                 # In-process queues do not survive a restart: queue all pending work now.
                 first = timedelta(0) if settings.queue_in_process else older
-                await reconcile_once(services.jobs, first)
+                await reconcile_once(services.jobs, first, services.storage)
                 if settings.queue_in_process:
                     await requeue_pending(services.jobs)
-                tg.start_soon(reconcile_forever, services.jobs, older, min(60.0, older.seconds / 2))
+                tg.start_soon(
+                    reconcile_forever,
+                    services.jobs,
+                    older,
+                    min(60.0, older.seconds / 2),
+                    services.storage,
+                )
                 yield
                 tg.cancel_scope.cancel()
         finally:

@@ -141,7 +141,7 @@ def build_services(
         events=events,
         worker=worker,
         users=UserService(events),
-        plans=PlanService(events),
+        plans=PlanService(events, settings.max_upload_bytes),
         sizes=SizeService(events),
         images=images,
         uploads=UploadService(settings, storage, jobs, cache, images, events),

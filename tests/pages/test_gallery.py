@@ -72,7 +72,7 @@ async def test_a_script_caption_is_shown_as_text(login: LogIn) -> None:
 
 async def test_pages_of_twelve(login: LogIn) -> None:
     alice = await login("alice", plan="Basic")
-    ids = [await _upload(alice, f"n{i}") for i in range(PER_PAGE + 1)]
+    ids = [await _upload(alice, f"n{i}", (64 + i, 48)) for i in range(PER_PAGE + 1)]
     first = await alice.page("/")
     assert len(first.select("li.tile")) == PER_PAGE
     assert first.select_one(".pager a[rel=next]")["href"] == "/?page=2"
