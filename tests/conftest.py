@@ -184,6 +184,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 APP_TABLES = [
     "rendition_variants",
+    "webhook_attempts",
+    "webhook_messages",
+    "webhooks",
     "renditions",
     "images",
     "api_tokens",

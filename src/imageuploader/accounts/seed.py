@@ -36,6 +36,15 @@ BUILTIN_FORMATS: dict[str, str] = {
     "Studio": "jpeg,webp,avif",
 }
 
+GIB = 1024**3
+# name: (max_images, max_bytes, max_upload_bytes); None is unlimited.
+BUILTIN_LIMITS: dict[str, tuple[int | None, int | None, int | None]] = {
+    "Basic": (100, 1 * GIB, None),
+    "Premium": (1000, 10 * GIB, None),
+    "Enterprise": (None, None, None),
+    "Studio": (None, None, None),
+}
+
 ADMIN_PLAN = "Enterprise"
 
 
@@ -58,6 +67,7 @@ async def seed_catalog() -> None:
         if not all(s in ids for s in sizes):
             log.warning("not seeding plan %s: one of its sizes was deleted", name)
             continue
+        max_images, max_bytes, max_upload_bytes = BUILTIN_LIMITS[name]
         async with Plan._meta.db.transaction():
             plan = Plan(
                 name=name,
@@ -65,6 +75,9 @@ async def seed_catalog() -> None:
                 expiring_links=expiring,
                 primary_size=ids[primary],
                 formats=BUILTIN_FORMATS[name],
+                max_images=max_images,
+                max_bytes=max_bytes,
+                max_upload_bytes=max_upload_bytes,
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in sizes))

@@ -45,6 +45,12 @@ class ImageOut(msgspec.Struct):
     placeholder: str | None = None
 
 
+class UploadOut(ImageOut):
+    """An upload's answer: the image, and whether it was already there (same bytes)."""
+
+    duplicate: bool = False
+
+
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     page: int
