@@ -73,7 +73,8 @@ async def test_gallery_card_is_a_picture_with_sources_sizes_and_placeholder(logi
 
 async def test_cards_below_the_fold_load_lazily(login: LogIn) -> None:
     basic = await login("many", plan="Basic")
-    ids = [await _upload(basic, f"n{i}", (64, 48)) for i in range(EAGER_CARDS + 2)]
+    # Different sizes: the same bytes twice would be one image (a duplicate).
+    ids = [await _upload(basic, f"n{i}", (64 + i, 48)) for i in range(EAGER_CARDS + 2)]
     for image_id in ids:
         await basic.wait_done(image_id)
     imgs = (await basic.page("/")).select("ul.gallery picture img")
