@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 ORIGINAL = "original"
+# Hex digits of the content digest in a versioned media URL: enough that two remakes
+# never share one, short enough for a tidy URL.
+VERSION_CHARS = 16
 
 
 def original_key(image_id: str) -> str:
@@ -23,6 +26,11 @@ def variant_key(image_id: str, slug: str, extension: str) -> str:
     return f"{image_id}/{slug}.{extension}"
 
 
-def media_url(image_id: str, slug: str, extension: str | None = None) -> str:
-    """The permanent link; with an extension it names one output format."""
-    return f"/media/{image_id}/{slug}" + (f".{extension}" if extension else "")
+def media_url(
+    image_id: str, slug: str, digest: str | None = None, *, extension: str | None = None
+) -> str:
+    """The permanent link; with the object's digest, versioned (`?v=`): its bytes never
+    change, so browsers may keep them for good, and a remake changes the URL. With an
+    extension it names one output format (`h200.webp`)."""
+    url = f"/media/{image_id}/{slug}" + (f".{extension}" if extension else "")
+    return f"{url}?v={digest[:VERSION_CHARS]}" if digest else url

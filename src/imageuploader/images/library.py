@@ -122,7 +122,12 @@ def _formats_out(
             format=fallback,
             status=r.status if r else RenditionStatus.PENDING,
             bytes=r.bytes if r else None,
-            url=keys.media_url(image_id, slug, output_formats.EXTENSIONS[fallback]),
+            url=keys.media_url(
+                image_id,
+                slug,
+                r.digest if r and r.status == RenditionStatus.READY else None,
+                extension=output_formats.EXTENSIONS[fallback],
+            ),
         )
     ]
     made = {v.format: v for v in found}
@@ -135,7 +140,12 @@ def _formats_out(
                 format=fmt,
                 status=v.status if v else RenditionStatus.PENDING,
                 bytes=v.bytes if v else None,
-                url=keys.media_url(image_id, slug, output_formats.EXTENSIONS[fmt]),
+                url=keys.media_url(
+                    image_id,
+                    slug,
+                    v.digest if v and v.status == RenditionStatus.READY else None,
+                    extension=output_formats.EXTENSIONS[fmt],
+                ),
             )
         )
     return out
@@ -152,6 +162,8 @@ def _rendition_out(
     width, height, fmt, size, error = (
         (r.width, r.height, r.format, r.bytes, r.error) if r else (None, None, None, None, None)
     )
+    # Only a ready rendition's digest names the bytes served (a pending one is a remake).
+    digest = r.digest if r and r.status is RenditionStatus.READY else None
     return RenditionOut(
         slug=slug,
         status=r.status if r else RenditionStatus.PENDING,
@@ -159,7 +171,7 @@ def _rendition_out(
         height=height,
         format=fmt,
         bytes=size,
-        url=keys.media_url(image_id, slug),
+        url=keys.media_url(image_id, slug, digest),
         error=error,
         formats=_formats_out(image_id, slug, r, found, plan),
     )
@@ -186,6 +198,10 @@ def _view(
             for s in (plan.sizes if plan else [])
             for r in [renditions.get(s)]
         ],
-        original_url=keys.media_url(ident, keys.ORIGINAL) if plan and plan.original_link else None,
+        original_url=(
+            keys.media_url(ident, keys.ORIGINAL, image.digest)
+            if plan and plan.original_link
+            else None
+        ),
         placeholder=image.placeholder,
     )

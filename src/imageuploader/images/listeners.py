@@ -1,8 +1,14 @@
-"""How image work follows catalogue changes: backfill what a plan change calls for."""
+"""How image work follows catalogue changes: backfill what a plan change calls for, remake
+what a size edit outdates."""
 
 from __future__ import annotations
 
-from imageuploader.accounts.events import PlanGainedFormats, PlanGainedSizes, UserPlanChanged
+from imageuploader.accounts.events import (
+    PlanGainedFormats,
+    PlanGainedSizes,
+    SizeChanged,
+    UserPlanChanged,
+)
 from imageuploader.events import EventBus
 from imageuploader.images import variants
 from imageuploader.images.jobs import Jobs
@@ -18,6 +24,10 @@ def subscribe(events: EventBus, jobs: Jobs) -> None:
     async def user_plan_changed(event: UserPlanChanged) -> None:
         await jobs.send(variants.backfill_user, event.user_id)
 
+    async def size_changed(event: SizeChanged) -> None:
+        await jobs.send(variants.remake_size, event.slug)
+
     events.subscribe(PlanGainedSizes, plan_changed)
     events.subscribe(PlanGainedFormats, plan_changed)
     events.subscribe(UserPlanChanged, user_plan_changed)
+    events.subscribe(SizeChanged, size_changed)

@@ -297,3 +297,30 @@ async def backfill_user(ctx: WorkerContext, user_id: int) -> None:
     await renditions.backfill_user(ctx, user_id)
     while created := await create_missing(user_id=user_id):
         await ctx.jobs.send_each(make_variant, created)
+
+
+async def remake_size(ctx: WorkerContext, slug: str) -> None:
+    """After a size edit: remake its renditions, and mark their variants pending and
+    queue them (new bytes, so new digests and ETags)."""
+    await renditions.remake_size(ctx, slug)
+    last = 0
+    while True:
+        rows = (
+            await Variant.select(Variant.id)
+            .where((Variant.rendition.slug == slug) & (Variant.id > last))
+            .order_by(Variant.id)
+            .limit(renditions.REMAKE_CHUNK)
+        )
+        if not rows:
+            return
+        ids = [r["id"] for r in rows]
+        await Variant.update(
+            {
+                Variant.status: RenditionStatus.PENDING.value,
+                Variant.attempts: 0,
+                Variant.error: None,
+                Variant.updated_at: utcnow(),
+            }
+        ).where(Variant.id.is_in(ids))
+        await ctx.jobs.send_each(make_variant, ids)
+        last = ids[-1]

@@ -77,5 +77,7 @@ TASKS: tuple[Task, ...] = (
     # Renditions a plan change calls for, then their variants in the plan's formats.
     Task("backfill_plan", variants.backfill_plan, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
     Task("backfill_user", variants.backfill_user, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
+    # A size edit: its renditions, then their variants, remade.
+    Task("remake_size", variants.remake_size, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
     Task("deliver_webhook", delivery.deliver, WEBHOOK_OPTIONS),
 )
