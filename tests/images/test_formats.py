@@ -3,6 +3,7 @@ plan change, the placeholder in the image JSON, and deletion of every variant.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -158,3 +159,29 @@ async def test_delete_removes_variants(client, make_user, upload, wait_done, set
     assert (await client.delete(f"/api/images/{done['id']}", headers=headers)).status_code == 204
     assert not [p for p in settings.data_dir.rglob("*") if done["id"] in str(p) and p.is_file()]
     assert await Variant.count() == 0
+
+
+async def test_a_size_edit_remakes_its_variants(
+    client, make_user, admin_headers, upload, wait_done
+) -> None:
+    headers = await make_user("edit", plan="Premium")
+    image_id = (await wait_done(headers, (await upload(headers, photo(900, 600))).json()["id"]))[
+        "id"
+    ]
+    before = await Variant.select(Variant.digest).where(Variant.format == "webp")
+    r = await client.patch("/api/admin/sizes/h200", json={"height": 150}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        body = (await client.get(f"/api/images/{image_id}", headers=headers)).json()
+        h200 = next(x for x in body["renditions"] if x["slug"] == "h200")
+        webp = formats_of(body, "h200")["webp"]
+        if h200["height"] == 150 and webp["status"] == "ready":
+            break
+        assert asyncio.get_running_loop().time() < deadline, body
+        await asyncio.sleep(0.1)
+    got = await client.get(webp["url"], headers=headers)
+    assert got.status_code == 200
+    assert pyvips.Image.new_from_buffer(got.content, "").height == 150
+    after = await Variant.select(Variant.digest).where(Variant.format == "webp")
+    assert {r["digest"] for r in after} != {r["digest"] for r in before}
