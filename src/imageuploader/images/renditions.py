@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 import anyio
 
@@ -283,14 +283,16 @@ async def create_missing(
     return [r["id"] for r in created]
 
 
-async def stale_pending(older_than: timedelta, limit: int = 1000) -> list[int]:
-    """Pending renditions untouched for `older_than`, touched now so the next sweep
-    does not send them again at once."""
-    cutoff = utcnow() - older_than
+async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 1000) -> list[int]:
+    """Pending renditions untouched since `cutoff` with ids above `after_id`, in id order,
+    touched now so the next sweep does not send them again at once. A sweep pages by id:
+    touching a row does not move it out of the way, so paging by age would loop."""
     rows = (
         await Rendition.select(Rendition.id)
         .where(
-            (Rendition.status == RenditionStatus.PENDING.value) & (Rendition.updated_at < cutoff)
+            (Rendition.status == RenditionStatus.PENDING.value)
+            & (Rendition.updated_at < cutoff)
+            & (Rendition.id > after_id)
         )
         .order_by(Rendition.id)
         .limit(limit)
