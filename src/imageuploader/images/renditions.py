@@ -279,7 +279,9 @@ async def create_missing(
         )
         for m in missing
     ]
-    created = await Rendition.insert(*rows).returning(Rendition.id)
+    # Several callers may find the same gap at once (the reconciler, backfills): the
+    # unique (image, slug) index keeps one row, and only rows inserted here come back.
+    created = await Rendition.insert(*rows).on_conflict(action="DO NOTHING").returning(Rendition.id)
     return [r["id"] for r in created]
 
 

@@ -37,7 +37,8 @@ class Image(Table, tablename="images"):
 
 
 class Rendition(Table, tablename="renditions"):
-    """One resized copy of an image for one size slug."""
+    """One resized copy of an image for one size slug; (image, slug) is unique (an index
+    made by a migration: Piccolo tables declare no composite constraints)."""
 
     image = ForeignKey(Image, on_delete=OnDelete.cascade, index=True)
     slug = Varchar(length=50)
