@@ -82,7 +82,15 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                 # once, in the background, so the server listens while the sweep runs.
                 first = timedelta(0) if settings.queue_in_process else older
                 every = min(60.0, older.total_seconds() / 2)
-                tg.start_soon(partial(reconcile_forever, services.jobs, older, every, first=first))
+                sweeps = partial(
+                    reconcile_forever,
+                    services.jobs,
+                    older,
+                    every,
+                    first=first,
+                    storage=services.storage,
+                )
+                tg.start_soon(sweeps)
                 yield
                 tg.cancel_scope.cancel()
         finally:

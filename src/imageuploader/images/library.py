@@ -7,7 +7,7 @@ from collections import defaultdict
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
-from imageuploader.images import access, keys, objects
+from imageuploader.images import access, deletions, keys, objects
 from imageuploader.images.cache import ImageCache, plan_fingerprint
 from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
 from imageuploader.images.schemas import ImageOut, ImagePage, RenditionOut
@@ -64,7 +64,8 @@ class ImageLibrary:
         return await self.cache.fetch(user.id, name, ImageOut, compute)
 
     async def delete(self, user: CurrentUser, image_id: str) -> None:
-        """Remove the rows, then every stored object of the image."""
+        """Remove the rows and record their objects for removal in one transaction, then
+        try the removal; if storage is down, the reconciler's sweep retries it."""
         image, _ = await access.visible_image(user, image_id)
         slugs = [
             r["slug"]
@@ -73,10 +74,11 @@ class ImageLibrary:
         async with Image._meta.db.transaction():
             await Rendition.delete().where(Rendition.image == image.id)
             await Image.delete().where(Image.id == image.id)
+            pending = await deletions.record(
+                image.ident, image.location, objects.image_keys(image.ident, slugs)
+            )
         await self.cache.invalidate(image.owner)
-        await objects.delete_logged(
-            self.storage, image.location, objects.image_keys(image.ident, slugs)
-        )
+        await deletions.purge(self.storage, [pending])
 
 
 async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageOut]:

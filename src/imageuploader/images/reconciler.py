@@ -8,16 +8,21 @@ from datetime import timedelta
 import anyio
 
 from imageuploader.clock import utcnow
-from imageuploader.images import renditions
+from imageuploader.images import deletions, renditions
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
+from imageuploader.storage import Storage
 
 log = logging.getLogger(__name__)
 
 
-async def reconcile_once(jobs: Jobs, older_than: timedelta) -> int:
+async def reconcile_once(
+    jobs: Jobs, older_than: timedelta, *, storage: Storage | None = None
+) -> int:
     """Create rows the plans call for, queue each pending one untouched for `older_than`
-    once; return the count."""
+    once, and (given `storage`) retry recorded object removals; return the count queued."""
+    if storage is not None:
+        await deletions.sweep(storage)
     # Fixed before anything is created or touched, so neither comes back in this sweep.
     cutoff = utcnow() - older_than
     queued = 0
@@ -35,21 +40,26 @@ async def reconcile_once(jobs: Jobs, older_than: timedelta) -> int:
 
 
 async def reconcile_forever(
-    jobs: Jobs, older_than: timedelta, every: float, *, first: timedelta | None = None
+    jobs: Jobs,
+    older_than: timedelta,
+    every: float,
+    *,
+    first: timedelta | None = None,
+    storage: Storage | None = None,
 ) -> None:
     """Sweep with `first` as the age at once (when given), then with `older_than` every
     `every` seconds; a failed sweep is logged, not fatal."""
     if first is not None:
-        await _sweep(jobs, first, every)
+        await _sweep(jobs, first, every, storage)
     while True:
         await anyio.sleep(every)
-        await _sweep(jobs, older_than, every)
+        await _sweep(jobs, older_than, every, storage)
 
 
-async def _sweep(jobs: Jobs, older_than: timedelta, every: float) -> None:
+async def _sweep(jobs: Jobs, older_than: timedelta, every: float, storage: Storage | None) -> None:
     # Shielded: cancelling mid-query at shutdown would strand a DB connection.
     with anyio.CancelScope(shield=True):
         try:
-            await reconcile_once(jobs, older_than)
+            await reconcile_once(jobs, older_than, storage=storage)
         except Exception:
             log.exception("reconciler sweep failed; retrying in %ss", every)

@@ -12,7 +12,7 @@ import anyio
 
 from imageuploader import imaging
 from imageuploader.clock import utcnow
-from imageuploader.images import keys
+from imageuploader.images import deletions, keys
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.records import RenditionStatus
@@ -143,8 +143,10 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
         .returning(Rendition.id)
     )
     if not done:
-        # The image was deleted while we worked: do not leave an orphan behind.
-        await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
+        # The image was deleted while we worked: do not leave an orphan behind, even
+        # if storage fails now (the reconciler retries recorded removals).
+        pending = await deletions.record(str(job.image_id), job.location, [job.key])
+        await deletions.purge(ctx.storage, [pending])
         return "gone"
     return "ready"
 

@@ -52,3 +52,14 @@ class Rendition(Table, tablename="renditions"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class PendingDeletion(Table, tablename="pending_deletions"):
+    """Stored objects whose rows are gone, kept until storage confirms their removal."""
+
+    image = Varchar(length=36)  # the deleted image's id, for the log
+    location = Varchar(length=100)
+    object_keys = Text()  # one key a line (keys never hold a newline)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz()
