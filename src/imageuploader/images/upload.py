@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import anyio
-
 from imageuploader import imaging
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.sizes import specs_for
@@ -15,6 +13,7 @@ from imageuploader.clock import utcnow
 from imageuploader.errors import Forbidden, InvalidInput, TooLarge
 from imageuploader.images import keys, objects, renditions
 from imageuploader.images.cache import ImageCache
+from imageuploader.images.decode_slots import DecodeSlots
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.records import RenditionStatus
@@ -104,6 +103,7 @@ class UploadService:
         self.jobs = jobs
         self.cache = cache
         self.library = library
+        self.decodes = DecodeSlots(settings.decode_concurrency, settings.decode_wait_seconds)
 
     async def upload(
         self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
@@ -124,7 +124,7 @@ class UploadService:
         specs = await specs_for(plan.sizes)
         if plan.primary_size not in specs:
             raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
-        done = await anyio.to_thread.run_sync(
+        done = await self.decodes.run(
             _process, data, list(specs.values()), specs[plan.primary_size], self.settings, declared
         )
         image_id = str(uuid.uuid4())
