@@ -73,9 +73,11 @@ class ImageLibrary:
         ]
         async with Image._meta.db.transaction():
             await Rendition.delete().where(Rendition.image == image.id)
-            await Image.delete().where(Image.id == image.id)
+            # The location as the row had it when deleted: a rebalance may have moved it.
+            gone = await Image.delete().where(Image.id == image.id).returning(Image.location)
+            location = gone[0]["location"] if gone else image.location
             pending = await deletions.record(
-                image.ident, image.location, objects.image_keys(image.ident, slugs)
+                image.ident, location, objects.image_keys(image.ident, slugs)
             )
         await self.cache.invalidate(image.owner)
         await deletions.purge(self.storage, [pending])

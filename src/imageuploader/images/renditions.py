@@ -123,6 +123,11 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
     try:
         rendered = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
     except PERMANENT as exc:
+        if isinstance(exc, ObjectNotFound):
+            now = await _load_job(job.rendition_id)
+            if now is not None and now.location != job.location:
+                # A rebalance moved the image since the job was loaded: redo it there.
+                return await _make(ctx, now)
         await _fail(job.rendition_id, job.slug, _describe(exc))
         return "failed"
     done = (
@@ -148,7 +153,22 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
         pending = await deletions.record(str(job.image_id), job.location, [job.key])
         await deletions.purge(ctx.storage, [pending])
         return "gone"
+    await _follow_a_move(ctx, job, rendered)
     return "ready"
+
+
+async def _follow_a_move(ctx: WorkerContext, job: RenderJob, rendered: imaging.Rendered) -> None:
+    """A rebalance that moved the image while we rendered did not know this key: write
+    it where the image is now and remove it from where it was. (A rebalance committing
+    after this check re-reads the image's keys and moves it itself.)"""
+    row = await Image.select(Image.location).where(Image.id == job.image_id).first()
+    if row is None or row["location"] == job.location:
+        return
+    await anyio.to_thread.run_sync(
+        ctx.storage.put, row["location"], job.key, rendered.data, rendered.content_type
+    )
+    pending = await deletions.record(str(job.image_id), job.location, [job.key])
+    await deletions.purge(ctx.storage, [pending])
 
 
 async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
