@@ -32,13 +32,23 @@ from urllib.parse import urlsplit
 
 import pyvips
 
-from bench import memory, photos, reads, rendition_set, report, seaweedfs, throughput, upload
+from bench import (
+    memory,
+    photos,
+    reads,
+    rendition_set,
+    report,
+    s3_delivery,
+    seaweedfs,
+    throughput,
+    upload,
+)
 from bench.api import user_api
 from bench.processes import Server
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SECTIONS = ("set", "upload", "workers", "reads", "memory")
+SECTIONS = ("set", "upload", "workers", "reads", "delivery", "memory")
 
 
 def log(message: str) -> None:
@@ -193,6 +203,15 @@ def main(argv: list[str] | None = None) -> int:
             embedded_figures(args, work, figures)
         if "workers" in args.only:
             worker_figures(args, work, figures)
+        if "delivery" in args.only:
+            log("S3 delivery: redirect and stream ...")
+            figures["s3_delivery"] = s3_delivery.measure(
+                work,
+                photos.photo_file(work, *photos.MP12),
+                seconds=args.read_seconds,
+                rounds=args.rounds,
+                log=log,
+            )
         if "memory" in args.only:
             log("peak RSS under concurrent 48 MP uploads ...")
             figures["memory"] = memory.measure(work, args.clients, log=log)
@@ -208,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# imageuploader benchmark ({machine_line})\n")
     print(report.tables(figures, found))
     print()
+    if "s3_delivery" in figures:
+        print(s3_delivery.table(figures["s3_delivery"]))
+        print()
     print(json.dumps(figures, separators=(",", ":"), default=str))
     return 1 if args.strict and not all(t.passed for t in found) else 0
 

@@ -40,6 +40,7 @@ from imageuploader.web.request_id import RequestIdMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
+from imageuploader.webhooks.recovery import requeue_pending
 
 SESSION_DAYS = 14
 WORKER_POLL_MS = 25
@@ -91,6 +92,8 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                     storage=services.storage,
                 )
                 tg.start_soon(sweeps)
+                if settings.queue_in_process:
+                    await requeue_pending(services.jobs)
                 yield
                 tg.cancel_scope.cancel()
         finally:
@@ -161,7 +164,7 @@ def create_app(
         dependencies=dependencies(services),
         template_config=templates,
         exception_handlers=exception_handlers(),
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings, services.media.redirect_origin)],
         # Enforced while the body streams in; the exact file limit is checked after.
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(

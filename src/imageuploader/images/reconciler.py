@@ -8,7 +8,7 @@ from datetime import timedelta
 import anyio
 
 from imageuploader.clock import utcnow
-from imageuploader.images import deletions, renditions
+from imageuploader.images import deletions, renditions, usage
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
 from imageuploader.storage import Storage
@@ -16,13 +16,14 @@ from imageuploader.storage import Storage
 log = logging.getLogger(__name__)
 
 
-async def reconcile_once(
-    jobs: Jobs, older_than: timedelta, *, storage: Storage | None = None
-) -> int:
+async def reconcile_once(jobs: Jobs, older_than: timedelta, storage: Storage | None = None) -> int:
     """Create rows the plans call for, queue each pending one untouched for `older_than`
-    once, and (given `storage`) retry recorded object removals; return the count queued."""
+    once; return the count queued. With `storage`, also retry recorded object removals
+    and record sizes that older images lack for their owners' usage."""
     if storage is not None:
         await deletions.sweep(storage)
+        if measured := await usage.measure_unmeasured(storage):
+            log.info("reconciler measured %d intermediates for usage", measured)
     # Fixed before anything is created or touched, so neither comes back in this sweep.
     cutoff = utcnow() - older_than
     queued = 0
@@ -60,6 +61,6 @@ async def _sweep(jobs: Jobs, older_than: timedelta, every: float, storage: Stora
     # Shielded: cancelling mid-query at shutdown would strand a DB connection.
     with anyio.CancelScope(shield=True):
         try:
-            await reconcile_once(jobs, older_than, storage=storage)
+            await reconcile_once(jobs, older_than, storage)
         except Exception:
             log.exception("reconciler sweep failed; retrying in %ss", every)
