@@ -57,10 +57,10 @@ async def make_pending(settings: Settings) -> set[int]:
         )
         assert r.status_code == 201, r.text
         headers = await bearer(client, "pat", "secret-pass")
-        for _ in range(2):
+        for n in range(2):
             r = await client.post(
                 "/api/images",
-                files={"file": ("p.jpg", photo(800, 600), "image/jpeg")},
+                files={"file": ("p.jpg", photo(800 + n, 600), "image/jpeg")},
                 headers=headers,
             )
             assert r.status_code == 201, r.text
