@@ -42,3 +42,16 @@ async def test_revoking_a_token_id_beyond_a_32_bit_serial_is_404(
         r = await client.delete(f"/api/auth/tokens/{token_id}", headers=headers)
         assert r.status_code == 404, r.text
     assert (await client.get("/api/me", headers=headers)).status_code == 200
+
+
+async def test_webhook_ids_beyond_the_column_are_404(
+    client: AsyncTestClient, make_user: Callable[..., Any]
+) -> None:
+    # Found by schemathesis: /api/webhooks/36993511640939104 (PostgreSQL, SERIAL) and
+    # /api/webhooks/86608744780986941440/deliveries (both databases) were 500s.
+    headers = await make_user("judy")
+    for webhook_id in (36993511640939104, 86608744780986941440, 2**31, 0):
+        r = await client.delete(f"/api/webhooks/{webhook_id}", headers=headers)
+        assert r.status_code == 404, r.text
+        r = await client.get(f"/api/webhooks/{webhook_id}/deliveries", headers=headers)
+        assert r.status_code == 404, r.text
