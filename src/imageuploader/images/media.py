@@ -122,6 +122,7 @@ async def locate(
     row = (
         await Rendition.select()
         .where((Rendition.image == image.id) & (Rendition.slug == slug))
+        .order_by(Rendition.id)
         .first()
     )
     rendition = RenditionRecord.from_row(row) if row else None

@@ -45,7 +45,8 @@ class Image(Table, tablename="images"):
 
 
 class Rendition(Table, tablename="renditions"):
-    """One resized copy of an image for one size slug."""
+    """One resized copy of an image for one size slug; (image, slug) is unique (an index
+    made by a migration: Piccolo tables declare no composite constraints)."""
 
     image = ForeignKey(Image, on_delete=OnDelete.cascade, index=True)
     slug = Varchar(length=50)
@@ -80,3 +81,14 @@ class Variant(Table, tablename="rendition_variants"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class PendingDeletion(Table, tablename="pending_deletions"):
+    """Stored objects whose rows are gone, kept until storage confirms their removal."""
+
+    image = Varchar(length=36)  # the deleted image's id, for the log
+    location = Varchar(length=100)
+    object_keys = Text()  # one key a line (keys never hold a newline)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz()

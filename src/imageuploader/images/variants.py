@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 import anyio
 
@@ -269,13 +269,16 @@ async def create_missing(
     return created
 
 
-async def stale_pending(older_than: timedelta, limit: int = 1000) -> list[int]:
-    """Pending variants untouched for `older_than` (a lost message), touched now so the
-    next sweep does not send them again at once."""
-    cutoff = utcnow() - older_than
+async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 1000) -> list[int]:
+    """Pending variants untouched since `cutoff` (a lost message) with ids above
+    `after_id`, in id order, touched now so the next sweep does not send them at once."""
     rows = (
         await Variant.select(Variant.id)
-        .where((Variant.status == RenditionStatus.PENDING.value) & (Variant.updated_at < cutoff))
+        .where(
+            (Variant.status == RenditionStatus.PENDING.value)
+            & (Variant.updated_at < cutoff)
+            & (Variant.id > after_id)
+        )
         .order_by(Variant.id)
         .limit(limit)
     )
