@@ -92,8 +92,8 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                     storage=services.storage,
                 )
                 tg.start_soon(sweeps)
-                if settings.queue_in_process:
-                    await requeue_pending(services.jobs)
+                if settings.queue_in_process:  # webhook messages too, without holding start-up
+                    tg.start_soon(requeue_pending, services.jobs)
                 yield
                 tg.cancel_scope.cancel()
         finally:
