@@ -110,7 +110,11 @@ async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageO
             by_image[str(rendition.image)][rendition.slug] = rendition
         if plan and output_formats.extras(plan.formats):
             ids = [r.id for found in by_image.values() for r in found.values()]
-            for row in await Variant.select().where(Variant.rendition.is_in(ids or [-1])):
+            for row in (
+                await Variant.select()
+                .where(Variant.rendition.is_in(ids or [-1]))
+                .order_by(Variant.id)
+            ):
                 variant = VariantRecord.from_row(row)
                 by_rendition[variant.rendition].append(variant)
     return [_view(image, by_image[image.ident], by_rendition, plan) for image in images]

@@ -159,10 +159,14 @@ async def locate(
 async def _ready_variants(
     image: ImageRecord, slug: str, rendition_id: int, formats: list[str]
 ) -> dict[str, Located]:
-    rows = await Variant.select().where(
-        (Variant.rendition == rendition_id)
-        & Variant.format.is_in(formats)
-        & (Variant.status == RenditionStatus.READY.value)
+    rows = (
+        await Variant.select()
+        .where(
+            (Variant.rendition == rendition_id)
+            & Variant.format.is_in(formats)
+            & (Variant.status == RenditionStatus.READY.value)
+        )
+        .order_by(Variant.id)
     )
     found = {}
     for row in rows:

@@ -66,7 +66,8 @@ class Rendition(Table, tablename="renditions"):
 
 
 class Variant(Table, tablename="rendition_variants"):
-    """A rendition in an extra output format (WebP, AVIF), made by a worker.
+    """A rendition in an extra output format (WebP, AVIF), made by a worker; (rendition,
+    format) is unique (an index made by a migration).
 
     `digest` is the SHA-256 of the stored bytes: the variant's own validator.
     """

@@ -223,7 +223,9 @@ async def create_for(
     ]
     if not rows:
         return []
-    created = await Variant.insert(*rows).returning(Variant.id)
+    # Backfills may find the same gap at once: the unique (rendition, format) index
+    # keeps one row, and only rows inserted here come back.
+    created = await Variant.insert(*rows).on_conflict(action="DO NOTHING").returning(Variant.id)
     return [r["id"] for r in created]
 
 
