@@ -109,11 +109,15 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
             services.broker.close()
 
     result = asyncio.run(run())
-    if result.queued:
-        print(f"{result.queued} renditions queued")
+    if result.queued or result.variants_queued:
+        print(f"{result.queued} renditions and {result.variants_queued} variants queued")
     else:
         print(f"{result.selected} renditions: {result.ready} ready, {result.failed} failed")
-    return 1 if result.failed else 0
+        print(
+            f"{result.variants_selected} variants: {result.variants_ready} ready,"
+            f" {result.variants_failed} failed"
+        )
+    return 1 if result.failed or result.variants_failed else 0
 
 
 def cmd_rebalance(args: argparse.Namespace) -> int:
@@ -172,9 +176,10 @@ def parser() -> argparse.ArgumentParser:
     cu.set_defaults(func=cmd_create_user)
     rp = sub.add_parser(
         "reprocess",
-        help="make missing and failed renditions (queued on a Redis broker, else done here)",
+        help="make missing and failed renditions, then failed variants"
+        " (queued on a Redis broker, else done here)",
     )
-    rp.add_argument("--all", action="store_true", help="remake every rendition")
+    rp.add_argument("--all", action="store_true", help="remake every rendition and variant")
     rp.set_defaults(func=cmd_reprocess)
     rb = sub.add_parser(
         "rebalance",

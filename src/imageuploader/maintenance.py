@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
 import anyio.from_thread
 
 from imageuploader.container import Services
-from imageuploader.images import renditions
+from imageuploader.images import renditions, variants
 from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.storage import S3Storage
 from imageuploader.storage.rebalance import (
@@ -31,6 +31,10 @@ class ReprocessResult:
     queued: int = 0
     ready: int = 0
     failed: int = 0
+    variants_selected: int = 0
+    variants_queued: int = 0
+    variants_ready: int = 0
+    variants_failed: int = 0
 
 
 async def select_for_reprocess(*, everything: bool) -> list[int]:
@@ -44,25 +48,65 @@ async def select_for_reprocess(*, everything: bool) -> list[int]:
 
 async def reprocess(services: Services, *, everything: bool, say: Say) -> ReprocessResult:
     """Queue the work on a Redis broker, or do it here when the queue is in-process
-    (the embedded default has no worker outside the app)."""
+    (the embedded default has no worker outside the app). Variants (WebP, AVIF) come
+    after the renditions, reset the same way: all of them with `everything`."""
     ids = await select_for_reprocess(everything=everything)
+    variant_ids = await variants.reset_for_reprocess(everything=everything)
     await _invalidate_owners(services, ids)  # their views now say "pending"
     if not services.settings.queue_in_process:
         await services.jobs.send_each(renditions.make_rendition, ids)
-        say(f"queued {len(ids)} renditions for the workers")
-        return ReprocessResult(selected=len(ids), queued=len(ids))
+        await services.jobs.send_each(variants.make_variant, variant_ids)
+        say(f"queued {len(ids)} renditions and {len(variant_ids)} variants for the workers")
+        return ReprocessResult(
+            selected=len(ids),
+            queued=len(ids),
+            variants_queued=len(variant_ids),
+            variants_selected=len(variant_ids),
+        )
     ctx = services.worker
+    ready, failed = await _run_here(
+        ids,
+        "rendition",
+        lambda i: renditions.make_rendition(ctx, i),
+        lambda i: renditions.give_up(ctx, i),
+        say,
+    )
+    variants_ready, variants_failed = await _run_here(
+        variant_ids,
+        "variant",
+        lambda i: variants.make_variant(ctx, i),
+        lambda i: variants.give_up_variant(ctx, i),
+        say,
+    )
+    return ReprocessResult(
+        selected=len(ids),
+        ready=ready,
+        failed=failed,
+        variants_selected=len(variant_ids),
+        variants_ready=variants_ready,
+        variants_failed=variants_failed,
+    )
+
+
+async def _run_here(
+    ids: list[int],
+    kind: str,
+    make: Callable[[int], Awaitable[str]],
+    give_up: Callable[[int], Awaitable[str]],
+    say: Say,
+) -> tuple[int, int]:
+    """Make each row in this process; returns (ready, failed)."""
     ready = failed = 0
-    for done, rendition_id in enumerate(ids, 1):
+    for done, row_id in enumerate(ids, 1):
         try:
-            outcome = await renditions.make_rendition(ctx, rendition_id)
+            outcome = await make(row_id)
         except Exception:
             # No retries here: this run's attempt was the last one.
-            outcome = await renditions.give_up(ctx, rendition_id)
+            outcome = await give_up(row_id)
         ready += outcome in ("ready", "already-ready")
         failed += outcome == "failed"
-        say(f"[{done}/{len(ids)}] rendition {rendition_id}: {outcome}")
-    return ReprocessResult(selected=len(ids), ready=ready, failed=failed)
+        say(f"[{done}/{len(ids)}] {kind} {row_id}: {outcome}")
+    return ready, failed
 
 
 async def _invalidate_owners(services: Services, rendition_ids: list[int]) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from imageuploader.app import create_app
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.settings import Settings
 from imageuploader.storage import storage_from_url
 
@@ -77,6 +77,36 @@ class TestReprocess:
         code, out = await run_cli(env, "reprocess", "--all")
         assert code == 0, out
         assert "4 renditions: 4 ready, 0 failed" in out
+
+    async def test_all_remakes_variants_after_their_renditions(
+        self, make_user, upload, settings, storage_env
+    ) -> None:
+        headers = await make_user("vic", plan="Studio")
+        image_id = (await upload(headers, photo(900, 600))).json()["id"]
+        variant_ids = [
+            r["id"]
+            for r in await Variant.select(Variant.id).where(Variant.rendition.image == image_id)
+        ]
+        assert len(variant_ids) == 8  # WebP and AVIF of four sizes
+        # As if made long ago with other bytes: a remake must replace every one.
+        stale = "0" * 64
+        await Variant.update(
+            {Variant.status: "ready", Variant.digest: stale, Variant.key: "old", Variant.bytes: 1}
+        ).where(Variant.id.is_in(variant_ids))
+        env = command_env(settings, storage_env)
+
+        code, out = await run_cli(env, "reprocess", "--all")
+        assert code == 0, out
+        assert "4 renditions: 4 ready, 0 failed" in out
+        assert "8 variants: 8 ready, 0 failed" in out
+        rows = await Variant.select().where(Variant.id.is_in(variant_ids))
+        assert {(r["status"], r["digest"] != stale, r["key"] != "old") for r in rows} == {
+            ("ready", True, True)
+        }
+        lines = out.splitlines()
+        last_rendition = max(i for i, line in enumerate(lines) if " rendition " in line)
+        first_variant = min(i for i, line in enumerate(lines) if " variant " in line)
+        assert last_rendition < first_variant, out
 
 
 @pytest.mark.parametrize("storage_env", ["s3"], indirect=True)

@@ -290,6 +290,29 @@ async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 100
     return ids
 
 
+async def reset_for_reprocess(*, everything: bool) -> list[int]:
+    """Mark variants pending again: all of them, or only the failed ones; returns every
+    pending variant's id (those reset and those a lost message left pending)."""
+    query = Variant.update(
+        {
+            Variant.status: RenditionStatus.PENDING.value,
+            Variant.attempts: 0,
+            Variant.error: None,
+            Variant.updated_at: utcnow(),
+        },
+        force=True,
+    )
+    if not everything:
+        query = query.where(Variant.status == RenditionStatus.FAILED.value)
+    await query
+    rows = (
+        await Variant.select(Variant.id)
+        .where(Variant.status == RenditionStatus.PENDING.value)
+        .order_by(Variant.id)
+    )
+    return [r["id"] for r in rows]
+
+
 async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
     """The renditions a plan's users' images lack, then the variants of its formats."""
     await renditions.backfill_plan(ctx, plan_name)
