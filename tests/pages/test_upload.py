@@ -117,3 +117,10 @@ async def test_upload_without_the_csrf_token_is_refused(login: LogIn) -> None:
     gc.collect()  # the warning above happens here, inside this test
     assert r.status_code == 403
     assert (await alice.page("/")).select("li.tile") == []
+
+
+async def test_the_upload_page_title_is_plain_text_and_the_script_loads_once(login: LogIn) -> None:
+    page = await (await login("alice")).page("/upload")
+    assert page.title.get_text(strip=True) == "Upload · imageuploader"
+    assert "<" not in page.title.decode_contents()
+    assert [s.get("src") for s in page.select("script")].count("/static/upload.js") == 1
