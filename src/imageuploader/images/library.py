@@ -60,7 +60,9 @@ class ImageLibrary:
             # Cached only under its owner: an admin's read must not fill their entry.
             return (await _views([image], plan))[0], image.owner == user.id
 
-        name = f"image:{plan_fingerprint(user.plan)}:{image_id}"
+        # Checked before the cache: only the canonical id may name an entry.
+        ident = str(access.parse_image_id(image_id))
+        name = f"image:{plan_fingerprint(user.plan)}:{ident}"
         return await self.cache.fetch(user.id, name, ImageOut, compute)
 
     async def delete(self, user: CurrentUser, image_id: str) -> None:
