@@ -50,7 +50,8 @@ class SharedLinkController(Controller):
     path = "/s"
     tags = ["media"]
 
-    @get("/{token:str}", exclude_from_auth=True, security=[])
+    # No CSRF cookie: the link is a credential of its own, opened by strangers.
+    @get("/{token:str}", exclude_from_auth=True, exclude_from_csrf=True, security=[])
     async def shared(
         self,
         token: FromPath[str],
