@@ -125,4 +125,5 @@ def _view(
             _rendition_out(ident, s, renditions.get(s)) for s in (plan.sizes if plan else [])
         ],
         original_url=keys.media_url(ident, keys.ORIGINAL) if plan and plan.original_link else None,
+        expiring_links=bool(plan and plan.expiring_links),
     )

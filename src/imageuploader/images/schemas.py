@@ -30,6 +30,8 @@ class ImageOut(msgspec.Struct):
     created_at: datetime
     renditions: list[RenditionOut]
     original_url: str | None = msgspec.field(default=None)
+    # Whether the owner's plan lets this image be shared by expiring links.
+    expiring_links: bool = False
 
 
 class ImagePage(msgspec.Struct):

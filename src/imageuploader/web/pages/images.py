@@ -164,14 +164,13 @@ def _seconds(raw: Any) -> int:
 def _detail_context(
     user: CurrentUser, image: ImageView, link: LinkView | None = None
 ) -> dict[str, Any]:
-    plan = user.plan
     targets = [r.slug for r in image.renditions if r.status == RenditionStatus.READY]
     if image.original_url:
         targets.insert(0, keys.ORIGINAL)
     return {
         "user": user,
         "image": image,
-        "can_share": bool(plan and plan.expiring_links),
+        "can_share": image.can_share,
         "share_targets": targets,
         "link": link,
     }

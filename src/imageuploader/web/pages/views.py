@@ -78,6 +78,8 @@ class ImageView:
     original_url: str | None
     original_absolute_url: str | None
     progress: Progress
+    # The owner's plan decides, whoever looks (an admin's own plan does not).
+    can_share: bool = False
 
 
 def _dimensions(width: int | None, height: int | None) -> str:
@@ -136,6 +138,7 @@ def image_view(image: ImageOut, base_url: str = "") -> ImageView:
         original_url=image.original_url,
         original_absolute_url=base + image.original_url if image.original_url else None,
         progress=progress(image.renditions),
+        can_share=image.expiring_links,
     )
 
 
