@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -175,15 +177,42 @@ class Settings:
         """
         if self.secret_key:
             return self
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            key = path.read_text().strip()
-        else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_urlsafe(48)
-            path.write_text(key)
-            path.chmod(0o600)
-        return replace(self, secret_key=key)
+        return replace(self, secret_key=_persistent_key(self.data_dir / "secret_key"))
+
+
+def _persistent_key(path: Path) -> str:
+    """The key in `path`, created once: private from its first byte, and the same for
+    every process that starts at once.
+
+    The key is written to a private temporary file (O_EXCL, mode 0600) and published
+    with a hard link, which fails if the name exists: the file appears whole or not at
+    all, and the first process to link wins; the others read its key.
+    """
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        # FileExistsError: another process published its key first; use that one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError(f"{path}: the secret key file is empty; delete it or set SECRET_KEY")
+    return key
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
