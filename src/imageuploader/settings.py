@@ -14,6 +14,7 @@ MIB = 1024 * 1024
 RATE_UNITS = ("second", "minute", "hour", "day")
 # (unit, requests) as Litestar's RateLimitConfig takes it; None: no limit.
 Rate = tuple[str, int] | None
+MIN_METRICS_TOKEN = 32
 DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the documented embedded default
 
 
@@ -53,6 +54,8 @@ class Settings:
     rate_limit_login_per_ip: Rate = ("minute", 30)
     rate_limit_login_per_username: Rate = ("minute", 10)
     rate_limit_uploads_per_user: Rate = ("minute", 120)
+    # Bearer token for /metrics; None: open in the embedded default, closed in production.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -124,6 +127,9 @@ class Settings:
         cache_url = environ.get("CACHE_URL") or None
         if cache_url:
             _check_scheme("CACHE_URL", cache_url, ("memory", "redis", "rediss"))
+        metrics_token = environ.get("METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < MIN_METRICS_TOKEN:
+            raise ConfigError(f"METRICS_TOKEN: must be at least {MIN_METRICS_TOKEN} characters")
         public_url = environ.get("S3_PUBLIC_URL") or None
         if public_url:
             _check_scheme("S3_PUBLIC_URL", public_url, ("http", "https"))
@@ -156,6 +162,7 @@ class Settings:
             rate_limit_uploads_per_user=_rate(
                 environ, "RATE_LIMIT_UPLOADS_PER_USER", ("minute", 120)
             ),
+            metrics_token=metrics_token,
         )
 
     @property
