@@ -30,7 +30,12 @@ from imageuploader.web.api import API_CONTROLLERS
 from imageuploader.web.auth import BearerAwareCSRFMiddleware, session_auth
 from imageuploader.web.deps import dependencies
 from imageuploader.web.errors import exception_handlers
-from imageuploader.web.health import HealthController, dependency_checks
+from imageuploader.web.health import (
+    AdminHealthController,
+    HealthController,
+    SharedHealth,
+    dependency_checks,
+)
 from imageuploader.web.metrics import MetricsController, prometheus_config, worker_registry
 from imageuploader.web.pages import PAGE_CONTROLLERS
 from imageuploader.web.ratelimit import STORE as RATE_LIMIT_STORE
@@ -131,6 +136,7 @@ def create_app(
             *PAGE_CONTROLLERS,
             *API_CONTROLLERS,
             HealthController,
+            AdminHealthController,
             MetricsController,
             create_static_files_router(path="/static", directories=[static_dir]),
         ],
@@ -170,6 +176,7 @@ def create_app(
                 "settings": settings,
                 "services": services,
                 "health_checks": dependency_checks(services),
+                "health": SharedHealth(),
                 "worker_metrics": worker_registry(services.broker),
             }
         ),
