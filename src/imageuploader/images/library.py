@@ -126,4 +126,5 @@ def _view(
         ],
         original_url=keys.media_url(ident, keys.ORIGINAL) if plan and plan.original_link else None,
         expiring_links=bool(plan and plan.expiring_links),
+        keep_metadata=image.keep_metadata,
     )

@@ -32,6 +32,9 @@ class ImageOut(msgspec.Struct):
     original_url: str | None = msgspec.field(default=None)
     # Whether the owner's plan lets this image be shared by expiring links.
     expiring_links: bool = False
+    # True: the original is delivered as uploaded, with its location and device
+    # metadata; False (the default): those were removed at upload.
+    keep_metadata: bool = False
 
 
 class ImagePage(msgspec.Struct):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     UUID,
     BigInt,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -34,6 +35,9 @@ class Image(Table, tablename="images"):
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz(index=True)
+    # False: the stored (and delivered) original had its location and device
+    # metadata removed at upload; True: it is the uploaded bytes, as the owner chose.
+    keep_metadata = Boolean(default=False)
 
 
 class Rendition(Table, tablename="renditions"):

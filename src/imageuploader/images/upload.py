@@ -31,6 +31,10 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    # What is stored and delivered as the original: the upload, or the upload
+    # without its location and device metadata.
+    original: bytes
+    keep_metadata: bool
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -46,9 +50,10 @@ def _process(
     primary: imaging.SizeSpec,
     settings: Settings,
     declared: tuple[int, int] | None,
+    keep_metadata: bool,
 ) -> Processed:
-    """CPU-bound: one decode for every size of the plan, the primary rendition, and
-    the intermediate that spares workers a second decode of the original."""
+    """CPU-bound: one decode for every size of the plan, the primary rendition, the
+    intermediate that spares workers a second decode, and the original to store."""
     decoded, rendered = imaging.decode_and_render(
         data,
         specs,
@@ -62,6 +67,8 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        original=data if keep_metadata else imaging.strip_metadata(data, info.format),
+        keep_metadata=keep_metadata,
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -75,10 +82,10 @@ def _parse_declared(resolution: str | None) -> tuple[int, int] | None:
         raise InvalidInput(f"resolution: {exc}") from None
 
 
-def _objects(image_id: str, data: bytes, done: Processed) -> list[objects.StoredObject]:
+def _objects(image_id: str, done: Processed) -> list[objects.StoredObject]:
     primary = done.primary
     return [
-        (keys.original_key(image_id), data, done.info.mime_type),
+        (keys.original_key(image_id), done.original, done.info.mime_type),
         (keys.rendition_key(image_id, primary.slug), primary.data, primary.content_type),
         (keys.intermediate_key(image_id), done.intermediate, "application/octet-stream"),
         *(
@@ -106,9 +113,18 @@ class UploadService:
         self.library = library
 
     async def upload(
-        self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
+        self,
+        user: CurrentUser,
+        data: bytes,
+        caption: str,
+        resolution: str | None,
+        *,
+        keep_metadata: bool = False,
     ) -> ImageOut:
-        """Store a new image of `user`'s and show it. Nothing is kept on any refusal."""
+        """Store a new image of `user`'s and show it. Nothing is kept on any refusal.
+
+        Unless `keep_metadata`, the original is stored without its location and
+        device metadata (pixels untouched), so no link can ever deliver them."""
         plan = user.plan
         if plan is None or not plan.sizes or plan.primary_size is None:
             raise Forbidden("Your account has no plan with sizes; ask an administrator.")
@@ -125,14 +141,20 @@ class UploadService:
         if plan.primary_size not in specs:
             raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
         done = await anyio.to_thread.run_sync(
-            _process, data, list(specs.values()), specs[plan.primary_size], self.settings, declared
+            _process,
+            data,
+            list(specs.values()),
+            specs[plan.primary_size],
+            self.settings,
+            declared,
+            keep_metadata,
         )
         image_id = str(uuid.uuid4())
         location = self.storage.locate(image_id)
-        stored = _objects(image_id, data, done)
+        stored = _objects(image_id, done)
         await objects.put_all(self.storage, location, stored)
         try:
-            pending = await self._insert(user, image_id, location, caption, len(data), done, plan)
+            pending = await self._insert(user, image_id, location, caption, done, plan)
         except BaseException:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
@@ -146,7 +168,6 @@ class UploadService:
         image_id: str,
         location: str,
         caption: str,
-        size: int,
         done: Processed,
         plan: PlanOut,
     ) -> list[int]:
@@ -164,11 +185,12 @@ class UploadService:
                     height=done.info.oriented_height,
                     format=done.info.format,
                     mime_type=done.info.mime_type,
-                    bytes=size,
+                    bytes=len(done.original),
                     location=location,
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
                     created_at=now,
+                    keep_metadata=done.keep_metadata,
                 )
             )
             rows = [

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 from litestar.datastructures import UploadFile
 
+from imageuploader.errors import InvalidInput
+
+# How HTML checkboxes ("on") and API clients spell a yes or a no.
+YES = frozenset({"1", "true", "on", "yes"})
+NO = frozenset({"", "0", "false", "off", "no"})
+
 
 @dataclass
 class UploadForm:
@@ -14,6 +20,17 @@ class UploadForm:
     file: UploadFile
     caption: str = ""
     resolution: str | None = None
+    # Keep the original's location and device metadata (default: removed).
+    keep_metadata: str | None = None
+
+    @property
+    def keeps_metadata(self) -> bool:
+        value = (self.keep_metadata or "").strip().lower()
+        if value in YES:
+            return True
+        if value in NO:
+            return False
+        raise InvalidInput("keep_metadata: expected true or false.")
 
     async def read_file(self) -> bytes:
         """The file's bytes; its spooled temporary file is closed either way."""

@@ -28,9 +28,13 @@ class ImagesController(Controller):
         data: MultipartBody[UploadForm],
         uploads: NamedDependency[UploadService],
     ) -> ImageOut:
-        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT)."""
+        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT,
+        optional keep_metadata=true to deliver the original with its GPS and camera data)."""
+        keep = data.keeps_metadata
         body = await data.read_file()
-        return await uploads.upload(request.user, body, data.caption, data.resolution)
+        return await uploads.upload(
+            request.user, body, data.caption, data.resolution, keep_metadata=keep
+        )
 
     @get()
     async def list(

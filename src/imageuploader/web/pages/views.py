@@ -80,6 +80,7 @@ class ImageView:
     progress: Progress
     # The owner's plan decides, whoever looks (an admin's own plan does not).
     can_share: bool = False
+    keep_metadata: bool = False
 
 
 def _dimensions(width: int | None, height: int | None) -> str:
@@ -139,6 +140,7 @@ def image_view(image: ImageOut, base_url: str = "") -> ImageView:
         original_absolute_url=base + image.original_url if image.original_url else None,
         progress=progress(image.renditions),
         can_share=image.expiring_links,
+        keep_metadata=image.keep_metadata,
     )
 
 
