@@ -44,6 +44,7 @@ from imageuploader.web.request_id import RequestIdMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
+from imageuploader.web.text import RejectNulMiddleware
 
 SESSION_DAYS = 14
 WORKER_POLL_MS = 25
@@ -148,6 +149,8 @@ def create_app(
         middleware=[
             # First: the request id is set for everything below, logs included.
             RequestIdMiddleware,
+            # Before anything reads a parameter or a body: no NUL reaches a query.
+            RejectNulMiddleware,
             prometheus_config().middleware,
             session_auth(session_config).middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),

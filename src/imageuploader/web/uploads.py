@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from litestar.datastructures import UploadFile
 
 from imageuploader.errors import InvalidInput
+from imageuploader.web.text import refuse_nul
 
 # How HTML checkboxes ("on") and API clients spell a yes or a no.
 YES = frozenset({"1", "true", "on", "yes"})
@@ -22,6 +23,12 @@ class UploadForm:
     resolution: str | None = None
     # Keep the original's location and device metadata (default: removed).
     keep_metadata: str | None = None
+
+    def __post_init__(self) -> None:
+        # Multipart bodies pass RejectNulMiddleware unread (the file may hold NULs).
+        refuse_nul(self.caption, "caption")
+        refuse_nul(self.resolution, "resolution")
+        refuse_nul(self.keep_metadata, "keep_metadata")
 
     @property
     def keeps_metadata(self) -> bool:
