@@ -36,6 +36,7 @@ from imageuploader.web.health import (
     SharedHealth,
     dependency_checks,
 )
+from imageuploader.web.lingering import DrainRefusedBody
 from imageuploader.web.metrics import MetricsController, prometheus_config, worker_registry
 from imageuploader.web.pages import PAGE_CONTROLLERS
 from imageuploader.web.ratelimit import STORE as RATE_LIMIT_STORE
@@ -147,7 +148,10 @@ def create_app(
             RATE_LIMIT_STORE: rate_limit_store(settings),
         },
         middleware=[
-            # First: the request id is set for everything below, logs included.
+            # Outermost: a refused (413) body is drained before the answer goes out,
+            # bounded at twice the upload limit, so clients read the 413, not a reset.
+            DefineMiddleware(DrainRefusedBody, max_bytes=2 * settings.max_upload_bytes),
+            # Then the request id is set for everything below, logs included.
             RequestIdMiddleware,
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
