@@ -46,6 +46,7 @@ from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
 from imageuploader.web.text import RejectNulMiddleware
+from imageuploader.webhooks.recovery import requeue_pending
 
 SESSION_DAYS = 14
 WORKER_POLL_MS = 25
@@ -86,8 +87,16 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             async with anyio.create_task_group() as tg:
                 # In-process queues do not survive a restart: queue all pending work now.
                 first = timedelta(0) if settings.queue_in_process else older
-                await reconcile_once(services.jobs, first)
-                tg.start_soon(reconcile_forever, services.jobs, older, min(60.0, older.seconds / 2))
+                await reconcile_once(services.jobs, first, services.storage)
+                if settings.queue_in_process:
+                    await requeue_pending(services.jobs)
+                tg.start_soon(
+                    reconcile_forever,
+                    services.jobs,
+                    older,
+                    min(60.0, older.seconds / 2),
+                    services.storage,
+                )
                 yield
                 tg.cancel_scope.cancel()
         finally:
@@ -164,7 +173,7 @@ def create_app(
         dependencies=dependencies(services),
         template_config=templates,
         exception_handlers=exception_handlers(),
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings, services.media.redirect_origin)],
         # Enforced while the body streams in; the exact file limit is checked after.
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(

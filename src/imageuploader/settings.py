@@ -40,6 +40,10 @@ class Settings:
     storage_url: str = ""
     s3_buckets: tuple[str, ...] = ()
     s3_public_url: str | None = None
+    # How /media and /s/ hand out S3 objects: a redirect to a presigned URL, or
+    # the bytes streamed through the app.
+    s3_delivery: str = "redirect"
+    s3_redirect_window: int = 300
     cache_url: str | None = None
     secret_key: str = field(default="", repr=False)
     admin_username: str = "admin"
@@ -56,6 +60,8 @@ class Settings:
     rate_limit_uploads_per_user: Rate = ("minute", 120)
     # Bearer token for /metrics; None: open in the embedded default, closed in production.
     metrics_token: str | None = field(default=None, repr=False)
+    # Webhooks to private, loopback and link-local addresses (a receiver on this machine).
+    webhook_allow_private: bool = False
 
     @property
     def production(self) -> bool:
@@ -87,6 +93,18 @@ class Settings:
         if self.shared_redis_url:
             return "redis"
         return "memory" if self.cache_url == "memory://" else "file"
+
+    @property
+    def uses_s3(self) -> bool:
+        return not self.storage_url.startswith("file")
+
+    @property
+    def media_redirect_window(self) -> int | None:
+        """Seconds of one presigned-URL window when media is delivered by redirect,
+        None when the app streams the bytes (local storage, or S3_DELIVERY=stream)."""
+        if self.uses_s3 and self.s3_delivery == "redirect":
+            return self.s3_redirect_window
+        return None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -144,6 +162,9 @@ class Settings:
             storage_url=storage_url,
             s3_buckets=buckets,
             s3_public_url=public_url,
+            s3_delivery=_choice(environ, "S3_DELIVERY", "redirect", ("redirect", "stream")),
+            # A URL lives two windows (at most 7 days for S3): up to a day each.
+            s3_redirect_window=_int(environ, "S3_REDIRECT_WINDOW", 300, 10, 86400),
             cache_url=cache_url,
             secret_key=secret_key,
             admin_username=environ.get("ADMIN_USERNAME") or "admin",
@@ -163,6 +184,7 @@ class Settings:
                 environ, "RATE_LIMIT_UPLOADS_PER_USER", ("minute", 120)
             ),
             metrics_token=metrics_token,
+            webhook_allow_private=_flag(environ, "WEBHOOK_ALLOW_PRIVATE"),
         )
 
     @property
@@ -233,6 +255,15 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     if not low <= value <= high:
         raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
     return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = (environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

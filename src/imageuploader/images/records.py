@@ -40,6 +40,7 @@ class ImageRecord:
     intermediate_key: str | None
     created_at: datetime
     keep_metadata: bool
+    digest: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -69,6 +70,7 @@ class RenditionRecord:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    digest: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:

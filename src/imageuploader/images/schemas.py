@@ -37,6 +37,12 @@ class ImageOut(msgspec.Struct):
     keep_metadata: bool = False
 
 
+class UploadOut(ImageOut):
+    """An upload's answer: the image, and whether it was already there (same bytes)."""
+
+    duplicate: bool = False
+
+
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     page: int

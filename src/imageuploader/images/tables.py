@@ -34,7 +34,13 @@ class Image(Table, tablename="images"):
     original_key = Varchar(length=200)
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
+    # Counted in the owner's usage; null on images stored before it was recorded.
+    intermediate_bytes = BigInt(null=True, default=None)
     created_at = Timestamptz(index=True)
+    # SHA-256 of the stored original, taken when it is written: its strong ETag, and
+    # how a second upload of the same bytes by the same owner is recognised (a unique
+    # index on (owner, digest) made by a migration).
+    digest = Varchar(length=64, null=True, default=None)
     # False: the stored (and delivered) original had its location and device
     # metadata removed at upload; True: it is the uploaded bytes, as the owner chose.
     keep_metadata = Boolean(default=False)
@@ -55,3 +61,6 @@ class Rendition(Table, tablename="renditions"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # SHA-256 of the stored bytes, taken when they are written: a remake with other
+    # bytes gets another digest, hence another ETag.
+    digest = Varchar(length=64, null=True, default=None)

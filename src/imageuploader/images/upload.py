@@ -6,19 +6,21 @@ import uuid
 from dataclasses import dataclass
 
 import anyio
+import msgspec
 
 from imageuploader import imaging
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.sizes import specs_for
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import utcnow
-from imageuploader.errors import Forbidden, InvalidInput, TooLarge
-from imageuploader.images import keys, objects, renditions
+from imageuploader.errors import Forbidden, InvalidInput
+from imageuploader.events import EventBus
+from imageuploader.images import keys, objects, renditions, usage
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.records import RenditionStatus
-from imageuploader.images.schemas import ImageOut
+from imageuploader.images.schemas import UploadOut
 from imageuploader.images.tables import Image, Rendition
 from imageuploader.settings import Settings
 from imageuploader.storage import Storage
@@ -35,6 +37,9 @@ class Processed:
     # without its location and device metadata.
     original: bytes
     keep_metadata: bool
+    # Digests of the original and of the primary rendition, as stored.
+    digest: str
+    primary_digest: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -50,10 +55,14 @@ def _process(
     primary: imaging.SizeSpec,
     settings: Settings,
     declared: tuple[int, int] | None,
+    original: bytes,
     keep_metadata: bool,
+    digest: str,
 ) -> Processed:
-    """CPU-bound: one decode for every size of the plan, the primary rendition, the
-    intermediate that spares workers a second decode, and the original to store."""
+    """CPU-bound: one decode for every size of the plan, the primary rendition, and
+    the intermediate that spares workers a second decode of the original. `original`
+    is what will be stored as such and `digest` its digest, taken before (it finds
+    duplicates)."""
     decoded, rendered = imaging.decode_and_render(
         data,
         specs,
@@ -67,8 +76,10 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
-        original=data if keep_metadata else imaging.strip_metadata(data, info.format),
+        original=original,
         keep_metadata=keep_metadata,
+        digest=digest,
+        primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -95,6 +106,14 @@ def _objects(image_id: str, done: Processed) -> list[objects.StoredObject]:
     ]
 
 
+@dataclass(frozen=True)
+class Inserted:
+    """What the locked insert did: stored a new image, or found the same bytes already there."""
+
+    pending: list[int]
+    duplicate_of: str | None = None
+
+
 class UploadService:
     """Checks and stores uploads; storage, queue and cache are injected."""
 
@@ -105,12 +124,14 @@ class UploadService:
         jobs: Jobs,
         cache: ImageCache,
         library: ImageLibrary,
+        events: EventBus | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.jobs = jobs
         self.cache = cache
         self.library = library
+        self.events = events
 
     async def upload(
         self,
@@ -120,23 +141,29 @@ class UploadService:
         resolution: str | None,
         *,
         keep_metadata: bool = False,
-    ) -> ImageOut:
-        """Store a new image of `user`'s and show it. Nothing is kept on any refusal.
+    ) -> UploadOut:
+        """Store a new image of `user`'s and show it; the same original again gives the
+        image they already have (`duplicate`). Nothing is kept on any refusal.
 
         Unless `keep_metadata`, the original is stored without its location and
         device metadata (pixels untouched), so no link can ever deliver them."""
         plan = user.plan
         if plan is None or not plan.sizes or plan.primary_size is None:
             raise Forbidden("Your account has no plan with sizes; ask an administrator.")
-        if len(data) > self.settings.max_upload_bytes:
-            raise TooLarge(
-                f"The file is {len(data):,} bytes; the limit is "
-                f"{self.settings.max_upload_bytes:,} bytes."
-            )
+        usage.check_upload_size(plan, len(data), self.settings.max_upload_bytes)
         caption = caption.strip()
         if len(caption) > MAX_CAPTION:
             raise InvalidInput(f"caption: at most {MAX_CAPTION} characters.")
         declared = _parse_declared(resolution)
+        # The header checks answer for every request, duplicates too (a declared
+        # resolution); the digest is of what would be stored, so the same photo with
+        # the same choice about its metadata is the duplicate.
+        original = await anyio.to_thread.run_sync(self._original, data, declared, keep_metadata)
+        digest = await anyio.to_thread.run_sync(objects.digest, original)
+        if existing := await usage.find_duplicate(user.id, digest):
+            return await self._shown(user, existing, duplicate=True)
+        # Early refusal before any decoding; the binding check is made under the lock.
+        usage.check_room(plan, await usage.usage_of(user.id), len(data))
         specs = await specs_for(plan.sizes)
         if plan.primary_size not in specs:
             raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
@@ -147,20 +174,45 @@ class UploadService:
             specs[plan.primary_size],
             self.settings,
             declared,
+            original,
             keep_metadata,
+            digest,
         )
         image_id = str(uuid.uuid4())
         location = self.storage.locate(image_id)
         stored = _objects(image_id, done)
         await objects.put_all(self.storage, location, stored)
         try:
-            pending = await self._insert(user, image_id, location, caption, done, plan)
+            inserted = await self._insert(user, image_id, location, caption, done, plan, stored)
         except BaseException:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
+        if inserted.duplicate_of is not None:
+            # The same bytes arrived twice at once: the first one is the image.
+            await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
+            return await self._shown(user, inserted.duplicate_of, duplicate=True)
         await self.cache.invalidate(user.id)
-        await self.jobs.send_each(renditions.make_rendition, pending)
-        return await self.library.get(user, image_id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self._shown(user, image_id, duplicate=False)
+        await self.jobs.send_each(renditions.make_rendition, inserted.pending)
+        if not inserted.pending:  # the plan's every size was made here, in the request
+            await renditions.announce_settled(self.events, uuid.UUID(image_id), user.id)
+        return answer
+
+    def _original(self, data: bytes, declared: tuple[int, int] | None, keep: bool) -> bytes:
+        """Header checks, then the bytes to store as the original."""
+        info = imaging.probe(
+            data,
+            max_pixels=self.settings.max_pixels,
+            declared=declared,
+            min_resolution=self.settings.upload_min_resolution,
+        )
+        return data if keep else imaging.strip_metadata(data, info.format)
+
+    async def _shown(self, user: CurrentUser, image_id: str, *, duplicate: bool) -> UploadOut:
+        image = await self.library.get(user, image_id)
+        return UploadOut(**msgspec.structs.asdict(image), duplicate=duplicate)
 
     async def _insert(
         self,
@@ -170,12 +222,17 @@ class UploadService:
         caption: str,
         done: Processed,
         plan: PlanOut,
-    ) -> list[int]:
-        """Insert the image and its renditions in one transaction; return pending ids."""
+        stored: list[objects.StoredObject],
+    ) -> Inserted:
+        """Under the owner's lock: find the same bytes, check the plan's limits with the
+        usage as committed, insert the image and its renditions; return pending ids."""
         now = utcnow()
         primary = done.primary
         ident = uuid.UUID(image_id)
-        async with Image._meta.db.transaction():
+        async with usage.owner_locked(user.id):
+            if existing := await usage.find_duplicate(user.id, done.digest):
+                return Inserted(pending=[], duplicate_of=existing)
+            usage.check_room(plan, await usage.usage_of(user.id), sum(len(b) for _, b, _ in stored))
             await Image.insert(
                 Image(
                     id=ident,
@@ -189,7 +246,9 @@ class UploadService:
                     location=location,
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
+                    intermediate_bytes=len(done.intermediate),
                     created_at=now,
+                    digest=done.digest,
                     keep_metadata=done.keep_metadata,
                 )
             )
@@ -213,6 +272,7 @@ class UploadService:
                     key=keys.rendition_key(image_id, slug),
                     created_at=now,
                     updated_at=now,
+                    digest=done.primary_digest,
                 )
                 for slug in plan.sizes
             ]
@@ -220,4 +280,4 @@ class UploadService:
         pending = await Rendition.select(Rendition.id).where(
             (Rendition.image == ident) & (Rendition.status == RenditionStatus.PENDING.value)
         )
-        return [r["id"] for r in pending]
+        return Inserted(pending=[r["id"] for r in pending])

@@ -25,7 +25,10 @@ import pyvips
 from imageuploader.imaging.errors import CorruptImage
 
 ORIENTATION_TAG = 0x0112
-UNREADABLE = "The image's metadata could not be read, so it cannot be removed safely."
+UNREADABLE = (
+    "The {} file is damaged or truncated: its metadata cannot be read, so it cannot be "
+    "removed safely."
+)
 
 
 def strip_metadata(data: bytes, fmt: str) -> bytes:
@@ -39,7 +42,7 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
     try:
         return stripper(data)
     except (IndexError, ValueError, struct.error, pyvips.Error) as exc:
-        raise CorruptImage(UNREADABLE) from exc
+        raise CorruptImage(UNREADABLE.format(fmt.upper())) from exc
 
 
 # EXIF (a TIFF structure) ----------------------------------------------------------

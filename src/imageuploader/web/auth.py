@@ -81,6 +81,8 @@ def session_auth(session_config: ServerSideSessionConfig) -> SessionAuth[Current
         session_backend_config=session_config,
         authentication_middleware_class=TokenOrSessionMiddleware,
         exclude=PUBLIC_PATHS,
+        # Litestar skips HEAD by default; /media answers HEAD and must know who asks.
+        exclude_http_methods=["OPTIONS"],
     )
 
 

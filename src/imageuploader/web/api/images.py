@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import ExpiringLinkIn, ExpiringLinkOut, LinkService
-from imageuploader.images.schemas import ImageOut, ImagePage
+from imageuploader.images.schemas import ImageOut, ImagePage, UploadOut
 from imageuploader.images.upload import UploadService
 from imageuploader.web.uploads import UploadForm
 
@@ -21,20 +22,33 @@ class ImagesController(Controller):
     path = "/api/images"
     tags = ["images"]
 
-    @post(status_code=HTTP_201_CREATED)
+    @post(
+        status_code=HTTP_201_CREATED,
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=UploadOut,
+                description="The caller uploaded these bytes before: that image, duplicate=true",
+            )
+        },
+    )
     async def upload(
         self,
         request: Request[CurrentUser, Any, Any],
         data: MultipartBody[UploadForm],
         uploads: NamedDependency[UploadService],
-    ) -> ImageOut:
+    ) -> Response[UploadOut]:
         """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT,
-        optional keep_metadata=true to deliver the original with its GPS and camera data)."""
+        optional keep_metadata=true to deliver the original with its GPS and camera data).
+
+        201 with the new image; 200 with `"duplicate": true` and the image already
+        stored when the caller uploaded these bytes before (nothing new is stored).
+        """
         keep = data.keeps_metadata
         body = await data.read_file()
-        return await uploads.upload(
+        image = await uploads.upload(
             request.user, body, data.caption, data.resolution, keep_metadata=keep
         )
+        return Response(image, status_code=HTTP_200_OK if image.duplicate else HTTP_201_CREATED)
 
     @get()
     async def list(

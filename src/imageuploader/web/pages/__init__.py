@@ -3,5 +3,13 @@
 from imageuploader.web.pages.admin import AdminPages
 from imageuploader.web.pages.images import GalleryPages, ImagePages, UploadPages
 from imageuploader.web.pages.login import LoginPages
+from imageuploader.web.pages.webhooks import WebhookPages
 
-PAGE_CONTROLLERS: list[type] = [LoginPages, GalleryPages, UploadPages, ImagePages, AdminPages]
+PAGE_CONTROLLERS: list[type] = [
+    LoginPages,
+    GalleryPages,
+    UploadPages,
+    ImagePages,
+    AdminPages,
+    WebhookPages,
+]
