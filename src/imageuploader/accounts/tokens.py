@@ -11,7 +11,8 @@ from imageuploader.accounts.users import CurrentUser, load_user
 from imageuploader.clock import utcnow
 from imageuploader.errors import NotFound
 
-MAX_ROW_ID = 2**63 - 1  # the largest BIGINT / SQLite INTEGER
+# Ids are SERIAL: 32-bit on PostgreSQL (SQLite would take 64); a larger one names no row.
+MAX_ROW_ID = 2**31 - 1
 
 
 def hash_token(raw: str) -> str:

@@ -6,7 +6,7 @@ every row it marks was stored byte for byte."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-30T06:20:01:000000"
+ID = "2026-11-30T07:15:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "images.keep_metadata for images stored before"
 
