@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import pyvips
 
 from bench import (
+    formats,
     memory,
     photos,
     reads,
@@ -48,7 +49,7 @@ from bench.processes import Server
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SECTIONS = ("set", "upload", "workers", "reads", "delivery", "memory")
+SECTIONS = ("set", "upload", "workers", "reads", "delivery", "memory", "formats")
 
 
 def log(message: str) -> None:
@@ -212,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                 rounds=args.rounds,
                 log=log,
             )
+        if "formats" in args.only:
+            log("output formats ...")
+            figures["formats"] = formats.measure(args.quick, log)
         if "memory" in args.only:
             log("peak RSS under concurrent 48 MP uploads ...")
             figures["memory"] = memory.measure(work, args.clients, log=log)
@@ -229,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if "s3_delivery" in figures:
         print(s3_delivery.table(figures["s3_delivery"]))
+        print()
+    if "formats" in figures:
+        print(formats.table(figures["formats"]))
         print()
     print(json.dumps(figures, separators=(",", ":"), default=str))
     return 1 if args.strict and not all(t.passed for t in found) else 0

@@ -12,7 +12,7 @@ import anyio.from_thread
 
 from imageuploader.container import Services
 from imageuploader.images import renditions
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.storage import S3Storage
 from imageuploader.storage.rebalance import (
     Placement,
@@ -83,6 +83,10 @@ async def placements() -> list[Placement]:
     owned: dict[str, list[str]] = defaultdict(list)
     for r in await Rendition.select(Rendition.image, Rendition.key).where(
         Rendition.key.is_not_null()
+    ):
+        owned[str(r["image"])].append(r["key"])
+    for r in await Variant.select(Variant.rendition.image.as_alias("image"), Variant.key).where(
+        Variant.key.is_not_null()
     ):
         owned[str(r["image"])].append(r["key"])
     rows = await Image.select(

@@ -58,6 +58,7 @@ async def test_plan_crud_and_rules(client: AsyncTestClient, admin_headers) -> No
         "max_upload_bytes": None,
         "original_link": False,
         "expiring_links": True,
+        "formats": ["jpeg"],
     }
     dup = await client.post("/api/admin/plans", json={"name": "Tiny", "sizes": ["low"]}, headers=h)
     assert dup.status_code == 409

@@ -181,7 +181,8 @@ async def test_size_edit_remake_shows_pending_then_its_new_url(
     )
     assert (await listing(client, alice))["items"][0] == pending
 
-    assert await run_queued(client.app) == ["make_rendition: ready"]
+    # The rendition, then its WebP variant (Premium's extra format).
+    assert await run_queued(client.app) == ["make_rendition: ready", "make_variant: ready"]
     after = await detail(client, alice, image["id"])
     remade = next(r for r in after["renditions"] if r["slug"] == "h400")
     row = (

@@ -124,7 +124,7 @@ def upload(client: AsyncTestClient) -> Uploader:
 
 @pytest.fixture
 def wait_done(client: AsyncTestClient) -> Callable[..., Awaitable[dict]]:
-    """Poll GET /api/images/{id} until every rendition is ready or failed."""
+    """Poll GET /api/images/{id} until every rendition, in every format, is ready or failed."""
 
     async def wait(headers: dict[str, str], image_id: str) -> dict:
         deadline = asyncio.get_running_loop().time() + DONE_WITHIN_SECONDS
@@ -132,7 +132,10 @@ def wait_done(client: AsyncTestClient) -> Callable[..., Awaitable[dict]]:
             r = await client.get(f"/api/images/{image_id}", headers=headers)
             assert r.status_code == 200, r.text
             body = r.json()
-            if all(x["status"] in FINISHED for x in body["renditions"]):
+            if all(
+                x["status"] in FINISHED and all(f["status"] in FINISHED for f in x["formats"])
+                for x in body["renditions"]
+            ):
                 return body
             if asyncio.get_running_loop().time() > deadline:
                 pytest.fail(f"renditions still pending: {body['renditions']}")

@@ -164,17 +164,22 @@ async def test_usage_through_late_renditions_plan_changes_and_deletes(
     before = (await me(client, ann))["usage"]
     assert before == {"images": 2, "bytes": bytes_on_disk(settings, ids)}
 
-    # Premium adds h400, made later by workers: its bytes join the usage when stored.
+    # Premium adds h400 and WebP variants, made later by workers: their bytes join the
+    # usage when stored.
     r = await client.patch("/api/admin/users/ann", json={"plan": "Premium"}, headers=admin_headers)
     assert r.status_code == 200, r.text
-    h400 = 0
+    added = 0
     for image_id in ids:
         done = await wait_done(ann, image_id)
         rendition = next(x for x in done["renditions"] if x["slug"] == "h400")
         assert rendition["status"] == "ready"
-        h400 += rendition["bytes"]
+        added += rendition["bytes"]
+        for x in done["renditions"]:
+            webp = next(f for f in x["formats"] if f["format"] == "webp")
+            assert webp["status"] == "ready" and webp["bytes"] > 0
+            added += webp["bytes"]
     after = await me(client, ann)
-    assert after["usage"] == {"images": 2, "bytes": before["bytes"] + h400}
+    assert after["usage"] == {"images": 2, "bytes": before["bytes"] + added}
     assert after["usage"]["bytes"] == bytes_on_disk(settings, ids)
     assert after["plan"]["max_images"] == 1000
 

@@ -14,6 +14,14 @@ class PlanGainedSizes:
 
 
 @dataclass(frozen=True)
+class PlanGainedFormats:
+    """A plan now lists output formats it did not: its users' renditions lack those variants."""
+
+    plan: str
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class UserPlanChanged:
     """A user was moved to another plan."""
 

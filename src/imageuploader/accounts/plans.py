@@ -6,11 +6,12 @@ from collections import defaultdict
 
 import msgspec
 
-from imageuploader.accounts.events import PlanGainedSizes
+from imageuploader.accounts.events import PlanGainedFormats, PlanGainedSizes
 from imageuploader.accounts.schemas import PlanIn, PlanOut, PlanPatch
 from imageuploader.accounts.tables import Plan, PlanSize, Size, User
 from imageuploader.errors import Conflict, InvalidInput, NotFound
 from imageuploader.events import EventBus
+from imageuploader.imaging import formats as output_formats
 
 
 async def list_plans(name: str | None = None) -> list[PlanOut]:
@@ -20,6 +21,7 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
         Plan.name,
         Plan.original_link,
         Plan.expiring_links,
+        Plan.formats,
         Plan.primary_size.slug.as_alias("primary"),
         Plan.max_images,
         Plan.max_bytes,
@@ -46,6 +48,7 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
             max_upload_bytes=p["max_upload_bytes"],
             original_link=p["original_link"],
             expiring_links=p["expiring_links"],
+            formats=stored_formats(p["formats"]),
         )
         for p in plans
     ]
@@ -79,6 +82,21 @@ def _primary(sizes: list[str], primary: str | None) -> str:
     return primary
 
 
+def stored_formats(column: str | None) -> list[str]:
+    """The formats column as a list; an unreadable entry falls back to JPEG alone."""
+    try:
+        return list(output_formats.normalise(f for f in (column or "").split(",") if f))
+    except ValueError:
+        return [output_formats.JPEG]
+
+
+def _formats(formats: list[str]) -> tuple[str, ...]:
+    try:
+        return output_formats.normalise(formats)
+    except ValueError as exc:
+        raise InvalidInput(f"formats: {exc}.") from None
+
+
 def _set(value: object, current: object) -> object:
     return current if value is msgspec.UNSET else value
 
@@ -92,7 +110,8 @@ def _check_upload_limit(value: object, ceiling: int | None) -> None:
 
 
 class PlanService:
-    """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes."""
+    """Creating, editing and deleting plans; a plan that gains sizes or output formats
+    says so (PlanGainedSizes, PlanGainedFormats)."""
 
     def __init__(self, events: EventBus, max_upload_bytes: int | None = None) -> None:
         self.events = events
@@ -102,6 +121,7 @@ class PlanService:
     async def create(self, data: PlanIn) -> PlanOut:
         _check_upload_limit(data.max_upload_bytes, self.max_upload_bytes)
         primary = _primary(data.sizes, data.primary_size)
+        formats = _formats(data.formats)
         ids = await _size_ids(data.sizes)
         if await Plan.exists().where(Plan.name == data.name):
             raise Conflict(f"A plan named {data.name!r} already exists.")
@@ -111,6 +131,7 @@ class PlanService:
                 original_link=data.original_link,
                 expiring_links=data.expiring_links,
                 primary_size=ids[primary],
+                formats=",".join(formats),
                 max_images=data.max_images,
                 max_bytes=data.max_bytes,
                 max_upload_bytes=data.max_upload_bytes,
@@ -132,6 +153,7 @@ class PlanService:
             primary = _primary(sizes, current.primary_size)
         else:
             primary = _primary(sizes, None)
+        formats = _formats(current.formats if data.formats is msgspec.UNSET else data.formats)
         ids = await _size_ids(sizes)
         if new_name != name and await Plan.exists().where(Plan.name == new_name):
             raise Conflict(f"A plan named {new_name!r} already exists.")
@@ -140,6 +162,7 @@ class PlanService:
             Plan.primary_size: ids[primary],
             Plan.original_link: _set(data.original_link, current.original_link),
             Plan.expiring_links: _set(data.expiring_links, current.expiring_links),
+            Plan.formats: ",".join(formats),
             Plan.max_images: _set(data.max_images, current.max_images),
             Plan.max_bytes: _set(data.max_bytes, current.max_bytes),
             Plan.max_upload_bytes: _set(data.max_upload_bytes, current.max_upload_bytes),
@@ -160,6 +183,9 @@ class PlanService:
         updated = await get_plan(str(new_name))
         if gained:
             await self.events.publish(PlanGainedSizes(updated.name, tuple(gained)))
+        new_formats = tuple(f for f in formats if f not in current.formats)
+        if new_formats:
+            await self.events.publish(PlanGainedFormats(updated.name, new_formats))
         return updated
 
     async def delete(self, name: str) -> None:

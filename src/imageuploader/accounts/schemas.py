@@ -9,6 +9,10 @@ import msgspec
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
 PlanName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+# Checked by the plan service (an unknown name is a 422 naming the known ones).
+FormatList = Annotated[
+    list[Annotated[str, msgspec.Meta(max_length=20)]], msgspec.Meta(max_length=10)
+]
 Side = Annotated[int, msgspec.Meta(ge=1, le=10000)]
 Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.@-]{1,100}$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
@@ -67,6 +71,7 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     max_upload_bytes: UploadLimit | None = None
     original_link: bool = False
     expiring_links: bool = False
+    formats: FormatList = msgspec.field(default_factory=lambda: ["jpeg"])
 
 
 class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,6 +83,7 @@ class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
     max_upload_bytes: UploadLimit | msgspec.UnsetType | None = msgspec.UNSET
     original_link: bool | msgspec.UnsetType = msgspec.UNSET
     expiring_links: bool | msgspec.UnsetType = msgspec.UNSET
+    formats: FormatList | msgspec.UnsetType = msgspec.UNSET
 
 
 class PlanOut(msgspec.Struct):
@@ -89,6 +95,8 @@ class PlanOut(msgspec.Struct):
     max_upload_bytes: int | None
     original_link: bool
     expiring_links: bool
+    # Output formats in canonical order: "jpeg" always, then "webp", "avif" if listed.
+    formats: list[str] = msgspec.field(default_factory=lambda: ["jpeg"])
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -28,6 +28,13 @@ BUILTIN_PLANS: dict[str, tuple[list[str], str, bool, bool]] = {
     "Enterprise": (["h200", "h400"], "h200", True, True),
     "Studio": (["very-high", "high", "medium", "low"], "high", True, True),
 }
+# name: output formats (a migration gave plans seeded before formats existed the same).
+BUILTIN_FORMATS: dict[str, str] = {
+    "Basic": "jpeg",
+    "Premium": "jpeg,webp",
+    "Enterprise": "jpeg,webp",
+    "Studio": "jpeg,webp,avif",
+}
 
 GIB = 1024**3
 # name: (max_images, max_bytes, max_upload_bytes); None is unlimited.
@@ -67,6 +74,7 @@ async def seed_catalog() -> None:
                 original_link=original,
                 expiring_links=expiring,
                 primary_size=ids[primary],
+                formats=BUILTIN_FORMATS[name],
                 max_images=max_images,
                 max_bytes=max_bytes,
                 max_upload_bytes=max_upload_bytes,

@@ -40,6 +40,8 @@ class Plan(Table, tablename="plans"):
     # Made inside the upload request so the user sees something at once.
     primary_size = ForeignKey(Size, null=True, on_delete=OnDelete.restrict)
     sizes = M2M(LazyTableReference("PlanSize", module_path=__name__))
+    # Output formats, comma-separated in canonical order (imaging.formats); jpeg always.
+    formats = Varchar(length=50, default="jpeg")
     created_at = Timestamptz()
 
 

@@ -21,8 +21,16 @@ def rendition_key(image_id: str, slug: str) -> str:
     return f"{image_id}/{slug}"
 
 
-def media_url(image_id: str, slug: str, digest: str | None = None) -> str:
+def variant_key(image_id: str, slug: str, extension: str) -> str:
+    # Slugs never contain ".", so "h200.webp" can never be another rendition's key.
+    return f"{image_id}/{slug}.{extension}"
+
+
+def media_url(
+    image_id: str, slug: str, digest: str | None = None, *, extension: str | None = None
+) -> str:
     """The permanent link; with the object's digest, versioned (`?v=`): its bytes never
-    change, so browsers may keep them for good, and a remake changes the URL."""
-    url = f"/media/{image_id}/{slug}"
+    change, so browsers may keep them for good, and a remake changes the URL. With an
+    extension it names one output format (`h200.webp`)."""
+    url = f"/media/{image_id}/{slug}" + (f".{extension}" if extension else "")
     return f"{url}?v={digest[:VERSION_CHARS]}" if digest else url

@@ -11,9 +11,15 @@ from imageuploader.events import EventBus
 from imageuploader.images import access, deletions, keys, objects
 from imageuploader.images.cache import ImageCache, plan_fingerprint
 from imageuploader.images.events import ImageDeleted
-from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
-from imageuploader.images.schemas import ImageOut, ImagePage, RenditionOut
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images.records import (
+    ImageRecord,
+    RenditionRecord,
+    RenditionStatus,
+    VariantRecord,
+)
+from imageuploader.images.schemas import FormatOut, ImageOut, ImagePage, RenditionOut
+from imageuploader.images.tables import Image, Rendition, Variant
+from imageuploader.imaging import formats as output_formats
 from imageuploader.storage import Storage
 
 MAX_PER_PAGE = 100
@@ -96,16 +102,68 @@ class ImageLibrary:
 
 
 async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageOut]:
+    """Views of several images in two queries, whatever their number."""
     by_image: dict[str, dict[str, RenditionRecord]] = defaultdict(dict)
+    by_rendition: dict[int, list[VariantRecord]] = defaultdict(list)
     if images:
         found = await Rendition.select().where(Rendition.image.is_in([i.id for i in images]))
         for row in found:
             rendition = RenditionRecord.from_row(row)
             by_image[str(rendition.image)][rendition.slug] = rendition
-    return [_view(image, by_image[image.ident], plan) for image in images]
+        if plan and output_formats.extras(plan.formats):
+            ids = [r.id for found in by_image.values() for r in found.values()]
+            for row in await Variant.select().where(Variant.rendition.is_in(ids or [-1])):
+                variant = VariantRecord.from_row(row)
+                by_rendition[variant.rendition].append(variant)
+    return [_view(image, by_image[image.ident], by_rendition, plan) for image in images]
 
 
-def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> RenditionOut:
+def _formats_out(
+    image_id: str, slug: str, r: RenditionRecord | None, found: list[VariantRecord], plan: PlanOut
+) -> list[FormatOut]:
+    """The fallback, then each extra format the plan lists (pending until a worker makes it)."""
+    fallback = (r.format if r else None) or output_formats.JPEG
+    out = [
+        FormatOut(
+            format=fallback,
+            status=r.status if r else RenditionStatus.PENDING,
+            bytes=r.bytes if r else None,
+            url=keys.media_url(
+                image_id,
+                slug,
+                r.digest if r and r.status == RenditionStatus.READY else None,
+                extension=output_formats.EXTENSIONS[fallback],
+            ),
+        )
+    ]
+    made = {v.format: v for v in found}
+    for fmt in output_formats.extras(plan.formats):
+        if fmt == fallback:
+            continue  # a source with alpha already falls back to WebP
+        v = made.get(fmt)
+        out.append(
+            FormatOut(
+                format=fmt,
+                status=v.status if v else RenditionStatus.PENDING,
+                bytes=v.bytes if v else None,
+                url=keys.media_url(
+                    image_id,
+                    slug,
+                    v.digest if v and v.status == RenditionStatus.READY else None,
+                    extension=output_formats.EXTENSIONS[fmt],
+                ),
+            )
+        )
+    return out
+
+
+def _rendition_out(
+    image_id: str,
+    slug: str,
+    r: RenditionRecord | None,
+    found: list[VariantRecord],
+    plan: PlanOut,
+) -> RenditionOut:
     """A rendition the plan includes; one without a row yet (a backfill to come) is pending."""
     width, height, fmt, size, error = (
         (r.width, r.height, r.format, r.bytes, r.error) if r else (None, None, None, None, None)
@@ -121,11 +179,15 @@ def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> Rendi
         bytes=size,
         url=keys.media_url(image_id, slug, digest),
         error=error,
+        formats=_formats_out(image_id, slug, r, found, plan),
     )
 
 
 def _view(
-    image: ImageRecord, renditions: dict[str, RenditionRecord], plan: PlanOut | None
+    image: ImageRecord,
+    renditions: dict[str, RenditionRecord],
+    variants: dict[int, list[VariantRecord]],
+    plan: PlanOut | None,
 ) -> ImageOut:
     """Shape one image for the API: only the renditions the plan includes."""
     ident = image.ident
@@ -138,7 +200,9 @@ def _view(
         bytes=image.bytes,
         created_at=image.created_at,
         renditions=[
-            _rendition_out(ident, s, renditions.get(s)) for s in (plan.sizes if plan else [])
+            _rendition_out(ident, s, r, variants[r.id] if r else [], plan)
+            for s in (plan.sizes if plan else [])
+            for r in [renditions.get(s)]
         ],
         original_url=(
             keys.media_url(ident, keys.ORIGINAL, image.digest)
@@ -147,4 +211,5 @@ def _view(
         ),
         expiring_links=bool(plan and plan.expiring_links),
         keep_metadata=image.keep_metadata,
+        placeholder=image.placeholder,
     )

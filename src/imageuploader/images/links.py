@@ -85,7 +85,9 @@ class LinkService:
             )
         )
         if url is None:
-            token = self._signer.dumps([found.image_id, found.slug, int(expires_at.timestamp())])
+            # The name as asked ("h200" negotiates at each request, "h200.webp" does not).
+            name = rendition if "." in rendition else found.slug
+            token = self._signer.dumps([found.image_id, name, int(expires_at.timestamp())])
             url = f"{base_url.rstrip('/')}{SHARED_PATH}{token}"
         return ExpiringLinkOut(url=url, expires_at=expires_at)
 
@@ -106,10 +108,14 @@ class LinkService:
             raise Gone("This link has expired.")
         return SignedTarget(image_id=image_id, slug=slug, expires_at=expires_at)
 
-    async def resolve(self, token: str) -> tuple[Located, SignedTarget]:
-        """The stored object a token grants, if its image and the owner's plan still allow it."""
+    async def resolve(self, token: str, accept: str | None = None) -> tuple[Located, SignedTarget]:
+        """The stored object a token grants, if its image and the owner's plan still allow it.
+
+        A link made for a rendition without a format negotiates on `accept` at
+        each request; one made for `h200.webp` always serves that format.
+        """
         target = self.verify(token)
         image, plan = await access.shared_image(target.image_id)
         if not (plan and plan.expiring_links):
             raise Forbidden("This link is no longer valid.")
-        return await locate(image, target.slug, plan), target
+        return await locate(image, target.slug, plan, accept), target

@@ -14,9 +14,15 @@ from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import Clock, utcnow
 from imageuploader.errors import NotFound, Unavailable
-from imageuploader.images import access, keys, objects
-from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images import access, keys, negotiation, objects
+from imageuploader.images.records import (
+    ImageRecord,
+    RenditionRecord,
+    RenditionStatus,
+    VariantRecord,
+)
+from imageuploader.images.tables import Image, Rendition, Variant
+from imageuploader.imaging import formats as output_formats
 from imageuploader.storage import ObjectNotFound, Storage, StorageError
 
 EXTENSIONS = {
@@ -47,8 +53,11 @@ class Located:
     digest: str | None = None
     size: int | None = None
     modified: datetime | None = None
-    # The rendition row (None: the original, which lives in the image row).
+    # The rendition row (None: the original, which lives in the image row, or a variant,
+    # whose digest is always known).
     rendition_id: int | None = None
+    # Chosen from the Accept header among the ready formats: the answer varies on it.
+    negotiated: bool = False
 
     @property
     def disposition(self) -> str:
@@ -63,9 +72,39 @@ class Opened:
     filename: str
 
 
-async def locate(image: ImageRecord, slug: str, plan: PlanOut | None) -> Located:
-    """The object `slug` names, if the plan includes it and it exists; raise otherwise."""
+def split_format(name: str) -> tuple[str, str | None]:
+    """'h200.avif' -> ('h200', '.avif'): a slug and the extension after it, if any.
+
+    Slugs never contain a dot, so a dot always starts a format extension.
+    """
+    slug, dot, extension = name.partition(".")
+    return slug, (dot + extension if dot else None)
+
+
+def _named_format(slug: str, extension: str | None) -> str | None:
+    """The output format an extension names; one we do not make is a missing object."""
+    if extension is None:
+        return None
+    fmt = BY_EXTENSION.get(extension[1:].lower())
+    if fmt is None or slug == keys.ORIGINAL:
+        raise NotFound(f"There is no {extension!r} format of {slug!r}.")
+    return fmt
+
+
+BY_EXTENSION = {"jpg": "jpeg", "jpeg": "jpeg", "webp": "webp", "avif": "avif"}
+
+
+async def locate(
+    image: ImageRecord, name: str, plan: PlanOut | None, accept: str | None = None
+) -> Located:
+    """The object `name` names, if the plan includes it and it exists; raise otherwise.
+
+    A rendition named without a format is served in the best ready format for
+    `accept` (see `negotiation`); `h200.webp` names one format.
+    """
+    slug, extension = split_format(name)
     access.require_object(plan, slug)
+    fmt = _named_format(slug, extension)
     ident = image.ident
     if slug == keys.ORIGINAL:
         ext = EXTENSIONS.get(image.format, "bin")
@@ -90,19 +129,59 @@ async def locate(image: ImageRecord, slug: str, plan: PlanOut | None) -> Located
     if rendition is None or rendition.status is not RenditionStatus.READY or not rendition.key:
         status = rendition.status if rendition else RenditionStatus.PENDING
         raise NotFound(f"The {slug!r} rendition is not ready (status: {status}).")
-    fmt = rendition.format or "jpeg"
-    return Located(
-        ident,
-        slug,
-        image.location,
-        rendition.key,
-        f"image/{fmt}",
-        f"{ident}-{slug}.{EXTENSIONS.get(fmt, 'bin')}",
-        digest=rendition.digest,
-        size=rendition.bytes if rendition.digest else None,
-        modified=rendition.updated_at,
-        rendition_id=rendition.id,
+    fallback = rendition.format or output_formats.JPEG
+    ready = {
+        fallback: Located(
+            ident,
+            slug,
+            image.location,
+            rendition.key,
+            f"image/{fallback}",
+            f"{ident}-{slug}.{EXTENSIONS.get(fallback, 'bin')}",
+            digest=rendition.digest,
+            size=rendition.bytes if rendition.digest else None,
+            modified=rendition.updated_at,
+            rendition_id=rendition.id,
+        )
+    }
+    extras = [f for f in output_formats.extras(plan.formats if plan else []) if f != fallback]
+    if extras and (fmt is None or fmt in extras):
+        ready.update(await _ready_variants(image, slug, rendition.id, extras))
+    if fmt is not None:
+        if fmt not in ready:
+            raise NotFound(f"The {slug!r} rendition has no ready {fmt.upper()} format.")
+        return ready[fmt]
+    chosen = negotiation.choose(accept, ready, fallback)
+    # Vary whenever another format could have been chosen for another Accept.
+    return replace(ready[chosen], negotiated=len(ready) > 1)
+
+
+async def _ready_variants(
+    image: ImageRecord, slug: str, rendition_id: int, formats: list[str]
+) -> dict[str, Located]:
+    rows = await Variant.select().where(
+        (Variant.rendition == rendition_id)
+        & Variant.format.is_in(formats)
+        & (Variant.status == RenditionStatus.READY.value)
     )
+    found = {}
+    for row in rows:
+        variant = VariantRecord.from_row(row)
+        if not (variant.key and variant.digest and variant.bytes is not None):
+            continue
+        ext = output_formats.EXTENSIONS[variant.format]
+        found[variant.format] = Located(
+            image.ident,
+            slug,
+            image.location,
+            variant.key,
+            output_formats.MEDIA_TYPES[variant.format],
+            f"{image.ident}-{slug}.{ext}",
+            digest=variant.digest,
+            size=variant.bytes,
+            modified=variant.updated_at,
+        )
+    return found
 
 
 @contextmanager
@@ -129,12 +208,14 @@ class MediaService:
         self.redirect_window = redirect_window
         self.clock = clock
 
-    async def find(self, user: CurrentUser, image_id: str, slug: str) -> Located:
+    async def find(
+        self, user: CurrentUser, image_id: str, name: str, accept: str | None = None
+    ) -> Located:
         image, plan = await access.visible_image(user, image_id)
-        return await locate(image, slug, plan)
+        return await locate(image, name, plan, accept)
 
-    async def open(self, user: CurrentUser, image_id: str, slug: str) -> Opened:
-        return await self.open_located(await self.find(user, image_id, slug))
+    async def open(self, user: CurrentUser, image_id: str, name: str) -> Opened:
+        return await self.open_located(await self.find(user, image_id, name))
 
     async def open_located(
         self, found: Located, *, offset: int = 0, length: int | None = None

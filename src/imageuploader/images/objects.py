@@ -10,6 +10,7 @@ import anyio
 
 from imageuploader.errors import Unavailable
 from imageuploader.images import keys
+from imageuploader.imaging import formats
 from imageuploader.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,18 @@ def digest_chunks(chunks: Iterable[bytes]) -> str:
 
 
 def image_keys(image_id: str, slugs: list[str]) -> list[str]:
-    """Every key an image may own: the original, the intermediate and each rendition."""
+    """Every key an image may own: the original, the intermediate, each rendition and
+    each rendition's variant in any extra format (a variant made for a plan the owner
+    has since left is still the image's)."""
     return [
         keys.original_key(image_id),
         keys.intermediate_key(image_id),
         *(keys.rendition_key(image_id, s) for s in slugs),
+        *(
+            keys.variant_key(image_id, s, formats.EXTENSIONS[f])
+            for s in slugs
+            for f in formats.EXTRA_FORMATS
+        ),
     ]
 
 

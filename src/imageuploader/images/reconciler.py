@@ -8,7 +8,7 @@ from datetime import timedelta
 import anyio
 
 from imageuploader.clock import utcnow
-from imageuploader.images import deletions, renditions, usage
+from imageuploader.images import deletions, renditions, usage, variants
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
 from imageuploader.storage import Storage
@@ -33,6 +33,11 @@ async def reconcile_once(jobs: Jobs, older_than: timedelta, storage: Storage | N
     after = 0
     while stale := await renditions.stale_pending(cutoff, after_id=after):
         await jobs.send_each(make_rendition, stale)
+        queued += len(stale)
+        after = stale[-1]
+    after = 0
+    while stale := await variants.stale_pending(cutoff, after_id=after):
+        await jobs.send_each(variants.make_variant, stale)
         queued += len(stale)
         after = stale[-1]
     if queued:

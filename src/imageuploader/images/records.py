@@ -41,6 +41,7 @@ class ImageRecord:
     created_at: datetime
     keep_metadata: bool
     digest: str | None
+    placeholder: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -71,6 +72,28 @@ class RenditionRecord:
     created_at: datetime
     updated_at: datetime
     digest: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        record: Self = _from_row(cls, {**row, "status": RenditionStatus(row["status"])})
+        return record
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRecord:
+    """A rendition in an extra output format; `digest` identifies its bytes."""
+
+    id: int
+    rendition: int
+    format: str
+    status: RenditionStatus
+    bytes: int | None
+    key: str | None
+    digest: str | None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:

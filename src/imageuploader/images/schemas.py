@@ -9,6 +9,15 @@ import msgspec
 from imageuploader.images.records import RenditionStatus
 
 
+class FormatOut(msgspec.Struct):
+    """One output format of a rendition; `url` names the format explicitly."""
+
+    format: str
+    status: RenditionStatus
+    bytes: int | None
+    url: str
+
+
 class RenditionOut(msgspec.Struct):
     slug: str
     status: RenditionStatus
@@ -18,6 +27,8 @@ class RenditionOut(msgspec.Struct):
     bytes: int | None
     url: str
     error: str | None = None
+    # The fallback first, then the plan's extra formats (WebP, AVIF) as workers make them.
+    formats: list[FormatOut] = msgspec.field(default_factory=list)
 
 
 class ImageOut(msgspec.Struct):
@@ -35,6 +46,8 @@ class ImageOut(msgspec.Struct):
     # True: the original is delivered as uploaded, with its location and device
     # metadata; False (the default): those were removed at upload.
     keep_metadata: bool = False
+    # A base64 ThumbHash to paint while the image loads (None for images older than it).
+    placeholder: str | None = None
 
 
 class UploadOut(ImageOut):

@@ -34,6 +34,8 @@ class Image(Table, tablename="images"):
     original_key = Varchar(length=200)
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
+    # A base64 ThumbHash painted while the image loads; computed once at upload.
+    placeholder = Varchar(length=64, null=True, default=None)
     # Counted in the owner's usage; null on images stored before it was recorded.
     intermediate_bytes = BigInt(null=True, default=None)
     created_at = Timestamptz(index=True)
@@ -65,6 +67,24 @@ class Rendition(Table, tablename="renditions"):
     # SHA-256 of the stored bytes, taken when they are written: a remake with other
     # bytes gets another digest, hence another ETag.
     digest = Varchar(length=64, null=True, default=None)
+
+
+class Variant(Table, tablename="rendition_variants"):
+    """A rendition in an extra output format (WebP, AVIF), made by a worker.
+
+    `digest` is the SHA-256 of the stored bytes: the variant's own validator.
+    """
+
+    rendition = ForeignKey(Rendition, on_delete=OnDelete.cascade, index=True)
+    format = Varchar(length=10)
+    status = Varchar(length=10, default=RenditionStatus.PENDING.value, index=True)
+    bytes = BigInt(null=True, default=None)
+    key = Varchar(length=200, null=True, default=None)
+    digest = Varchar(length=64, null=True, default=None)
+    error = Text(null=True, default=None)
+    attempts = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
 
 
 class PendingDeletion(Table, tablename="pending_deletions"):

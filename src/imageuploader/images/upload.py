@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 import msgspec
@@ -15,7 +15,7 @@ from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import utcnow
 from imageuploader.errors import Forbidden, InvalidInput
 from imageuploader.events import EventBus
-from imageuploader.images import keys, objects, renditions, usage
+from imageuploader.images import keys, objects, renditions, usage, variants
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.decode_slots import DecodeSlots
 from imageuploader.images.jobs import Jobs
@@ -38,6 +38,8 @@ class Processed:
     # without its location and device metadata.
     original: bytes
     keep_metadata: bool
+    # A base64 ThumbHash of the decoded image, painted while the image loads.
+    placeholder: str
     # Digests of the original and of the primary rendition, as stored.
     digest: str
     primary_digest: str
@@ -79,6 +81,7 @@ def _process(
         intermediate=imaging.encode_intermediate(decoded),
         original=original,
         keep_metadata=keep_metadata,
+        placeholder=imaging.placeholder(decoded),
         digest=digest,
         primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
@@ -113,6 +116,8 @@ class Inserted:
 
     pending: list[int]
     duplicate_of: str | None = None
+    # WebP and AVIF variants for the workers to make.
+    variants: list[int] = field(default_factory=list)
 
 
 class UploadService:
@@ -198,6 +203,7 @@ class UploadService:
         # start, so a fast worker cannot make it depend on timing.
         answer = await self._shown(user, image_id, duplicate=False)
         await self.jobs.send_each(renditions.make_rendition, inserted.pending)
+        await self.jobs.send_each(variants.make_variant, inserted.variants)
         if not inserted.pending:  # the plan's every size was made here, in the request
             await renditions.announce_settled(self.events, uuid.UUID(image_id), user.id)
         return answer
@@ -227,7 +233,8 @@ class UploadService:
         stored: list[objects.StoredObject],
     ) -> Inserted:
         """Under the owner's lock: find the same bytes, check the plan's limits with the
-        usage as committed, insert the image and its renditions; return pending ids."""
+        usage as committed, insert the image, its renditions and their variants; return
+        the ids of pending renditions and of the variants to make."""
         now = utcnow()
         primary = done.primary
         ident = uuid.UUID(image_id)
@@ -249,6 +256,7 @@ class UploadService:
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
                     intermediate_bytes=len(done.intermediate),
+                    placeholder=done.placeholder,
                     created_at=now,
                     digest=done.digest,
                     keep_metadata=done.keep_metadata,
@@ -278,8 +286,9 @@ class UploadService:
                 )
                 for slug in plan.sizes
             ]
-            await Rendition.insert(*rows)
-        pending = await Rendition.select(Rendition.id).where(
-            (Rendition.image == ident) & (Rendition.status == RenditionStatus.PENDING.value)
-        )
-        return Inserted(pending=[r["id"] for r in pending])
+            inserted = await Rendition.insert(*rows).returning(Rendition.id, Rendition.status)
+            extra = await variants.create_for(
+                [r["id"] for r in inserted], plan.formats, fallback=primary.format
+            )
+        pending = [r["id"] for r in inserted if r["status"] == RenditionStatus.PENDING.value]
+        return Inserted(pending=pending, variants=extra)

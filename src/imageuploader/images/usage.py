@@ -50,6 +50,13 @@ SELECT owner, SUM(images) AS images, SUM(bytes) AS bytes FROM (
     FROM renditions JOIN images ON images.id = renditions.image
     WHERE renditions.key IS NOT NULL {rendition_where}
     GROUP BY images.owner
+    UNION ALL
+    SELECT images.owner AS owner, 0 AS images, SUM(rendition_variants.bytes) AS bytes
+    FROM rendition_variants
+    JOIN renditions ON renditions.id = rendition_variants.rendition
+    JOIN images ON images.id = renditions.image
+    WHERE rendition_variants.key IS NOT NULL {rendition_where}
+    GROUP BY images.owner
 ) AS parts
 GROUP BY owner
 """
@@ -63,7 +70,7 @@ async def _usage(owner: int | None) -> dict[int, Usage]:
         query = USAGE_SQL.format(
             image_where="WHERE owner = {}", rendition_where="AND images.owner = {}"
         )
-        rows = await Image.raw(query, owner, owner)
+        rows = await Image.raw(query, owner, owner, owner)
     # PostgreSQL sums BIGINTs into NUMERIC (a Decimal here).
     return {
         r["owner"]: Usage(images=int(r["images"] or 0), bytes=int(r["bytes"] or 0)) for r in rows

@@ -26,6 +26,7 @@ from imageuploader.imaging.pipeline import (
     render,
     render_all,
 )
+from imageuploader.imaging.placeholder import placeholder
 from imageuploader.imaging.probe import ImageInfo, parse_resolution, probe
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "decode_intermediate",
     "encode_intermediate",
     "parse_resolution",
+    "placeholder",
     "probe",
     "render",
     "render_all",

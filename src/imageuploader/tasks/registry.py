@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from imageuploader.images import renditions
+from imageuploader.images import renditions, variants
 from imageuploader.images.renditions import WorkerContext
 from imageuploader.webhooks import delivery
 
@@ -44,6 +44,10 @@ async def _rendition_gave_up(ctx: WorkerContext, message: dict, retries: dict) -
     return await renditions.give_up(ctx, message["args"][0])
 
 
+async def _variant_gave_up(ctx: WorkerContext, message: dict, retries: dict) -> str:
+    return await variants.give_up_variant(ctx, message["args"][0])
+
+
 COMMON: dict[str, Any] = {
     "queue_name": QUEUE,
     "max_retries": MAX_RETRIES,
@@ -63,12 +67,17 @@ TASKS: tuple[Task, ...] = (
         },
     ),
     Task("rendition_gave_up", _rendition_gave_up, {**COMMON, "time_limit": RENDER_TIME_LIMIT_MS}),
+    # WebP and AVIF variants: AVIF encodes are the slowest work we queue.
     Task(
-        "backfill_plan", renditions.backfill_plan, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}
+        "make_variant",
+        variants.make_variant,
+        {**COMMON, "time_limit": RENDER_TIME_LIMIT_MS, "on_retry_exhausted": "variant_gave_up"},
     ),
-    Task(
-        "backfill_user", renditions.backfill_user, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}
-    ),
-    Task("remake_size", renditions.remake_size, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
+    Task("variant_gave_up", _variant_gave_up, {**COMMON, "time_limit": RENDER_TIME_LIMIT_MS}),
+    # Renditions a plan change calls for, then their variants in the plan's formats.
+    Task("backfill_plan", variants.backfill_plan, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
+    Task("backfill_user", variants.backfill_user, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
+    # A size edit: its renditions, then their variants, remade.
+    Task("remake_size", variants.remake_size, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
     Task("deliver_webhook", delivery.deliver, WEBHOOK_OPTIONS),
 )

@@ -54,6 +54,9 @@ async def serve(
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
     }
+    if found.negotiated:
+        # The format (and so the ETag) was chosen from Accept: caches must key on it.
+        headers["Vary"] = "Accept"
     if found.modified is not None:
         headers["Last-Modified"] = http_date(found.modified)
     if decision.status in (304, 412):
@@ -80,8 +83,10 @@ async def serve(
     )
 
 
-def redirect(url: str, cache_control: str) -> Redirect:
-    """307: the client repeats the same method (HEAD stays HEAD) at the presigned URL."""
-    return Redirect(
-        url, status_code=HTTP_307_TEMPORARY_REDIRECT, headers={"Cache-Control": cache_control}
-    )
+def redirect(url: str, cache_control: str, *, vary: bool = False) -> Redirect:
+    """307: the client repeats the same method (HEAD stays HEAD) at the presigned URL.
+    `vary`: the target was chosen from Accept, so the redirect depends on it too."""
+    headers = {"Cache-Control": cache_control}
+    if vary:
+        headers["Vary"] = "Accept"
+    return Redirect(url, status_code=HTTP_307_TEMPORARY_REDIRECT, headers=headers)

@@ -34,9 +34,11 @@ class MediaController(Controller):
         With S3 delivery by redirect, a 307 to a presigned URL; otherwise the bytes,
         with ETag, Last-Modified, conditional requests and single byte ranges.
         """
-        found = await media.find(request.user, image_id, slug)
+        found = await media.find(request.user, image_id, slug, request.headers.get("accept"))
         if url := media.redirect_url(found):
-            return delivery.redirect(url, f"private, max-age={media.redirect_fresh_for()}")
+            return delivery.redirect(
+                url, f"private, max-age={media.redirect_fresh_for()}", vary=found.negotiated
+            )
         cache_control = delivery.cache_control_private(found, version)
         return await delivery.serve(request, media, found, cache_control)
 
@@ -63,9 +65,11 @@ class SharedLinkController(Controller):
         media: NamedDependency[MediaService],
     ) -> Response[Any]:
         """The object an expiring link grants, without login, until it expires."""
-        found, target = await links.resolve(token)
+        found, target = await links.resolve(token, request.headers.get("accept"))
         left = int((target.expires_at - links.clock()).total_seconds())
         if url := media.redirect_url(found, not_after=target.expires_at):
             fresh = min(left, media.redirect_fresh_for())
-            return delivery.redirect(url, delivery.cache_control_shared(fresh))
+            return delivery.redirect(
+                url, delivery.cache_control_shared(fresh), vary=found.negotiated
+            )
         return await delivery.serve(request, media, found, delivery.cache_control_shared(left))

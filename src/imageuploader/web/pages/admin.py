@@ -22,6 +22,7 @@ from imageuploader.accounts.schemas import UserPatch
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import UserService
 from imageuploader.images.usage import NO_USAGE, usage_by_user
+from imageuploader.imaging import formats as output_formats
 from imageuploader.web.auth import admin_only
 from imageuploader.web.pages import forms
 from imageuploader.web.pages.views import human_bytes, usage_view
@@ -55,6 +56,7 @@ async def _plans_context(message: str | None = None) -> dict[str, Any]:
     return {
         "plans": found,
         "sizes": [s.slug for s in await sizes.list_sizes()],
+        "extra_formats": list(output_formats.EXTRA_FORMATS),
         # Byte limits as a person reads them, beside the exact numbers in the inputs.
         "readable": {
             p.name: {

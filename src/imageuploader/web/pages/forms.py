@@ -28,6 +28,7 @@ HINTS = {
     "sizes": "sizes are slugs of existing sizes",
     "primary_size": "the primary size must be one of the plan's sizes",
     "plan": "choose a plan",
+    "formats": "formats are jpeg (always), webp and avif",
     "max_images": "max images is a whole number from 0, or empty for unlimited",
     "max_bytes": "max bytes is a whole number of bytes from 0, or empty for unlimited",
     "max_upload_bytes": "max upload bytes is a whole number of bytes from 1, or empty for the "
@@ -89,6 +90,8 @@ def _plan_fields(form: dict[str, Any]) -> dict[str, Any]:
         "max_upload_bytes": _side(form, "max_upload_bytes"),
         "original_link": _flag(form, "original_link"),
         "expiring_links": _flag(form, "expiring_links"),
+        # The JPEG fallback is always made; its box is shown checked and disabled.
+        "formats": ["jpeg", *(f for f in _list(form, "formats") if f != "jpeg")],
     }
 
 

@@ -24,6 +24,7 @@ from imageuploader.images.links import LinkService
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.upload import UploadService
 from imageuploader.web.pages.views import (
+    EAGER_CARDS,
     ImageView,
     LinkView,
     image_view,
@@ -61,6 +62,7 @@ class GalleryPages(Controller):
             context={
                 "user": request.user,
                 "images": [image_view(i) for i in found.items],
+                "eager_cards": EAGER_CARDS,
                 "pager": pager(found.page, found.per_page, found.total),
                 "usage": usage_view(used, request.user.plan),
             },

@@ -14,6 +14,7 @@ from imageuploader.images.links import ExpiringLinkOut
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.schemas import ImageOut, RenditionOut
 from imageuploader.images.usage import Usage
+from imageuploader.imaging import formats as output_formats
 
 
 def human_bytes(size: int | None) -> str:
@@ -68,6 +69,80 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class SourceView:
+    """One `<source>` of a `<picture>`: a media type and its candidates by width."""
+
+    type: str
+    srcset: str
+
+
+@dataclass(frozen=True)
+class PictureView:
+    """A `<picture>`: AVIF and WebP sources, then the fallback `<img>` with its size,
+    so the browser reserves the box before any byte arrives."""
+
+    src: str
+    srcset: str
+    sizes: str
+    width: int
+    height: int
+    sources: list[SourceView]
+
+
+# Gallery cards: two columns on a phone, ~16rem in the desktop grid (static/app.css).
+CARD_SIZES = "(max-width: 40rem) 50vw, 16rem"
+HERO_SIZES = "(max-width: 40rem) 100vw, 40rem"
+# Cards in the first screenful load at once; the rest only as they scroll near.
+EAGER_CARDS = 4
+
+
+def _same_shape(a: RenditionOut, b: RenditionOut) -> bool:
+    """Equal aspect ratio to within a pixel's rounding: candidates of one srcset must be."""
+    aw, ah, bw, bh = a.width or 0, a.height or 0, b.width or 0, b.height or 0
+    return abs(aw * bh - bw * ah) <= max(aw, bw, ah, bh)
+
+
+def picture(
+    renditions: list[RenditionOut], chosen: RenditionOut | None, sizes: str
+) -> PictureView | None:
+    """`chosen` at its size, with every ready rendition of the same shape, per format."""
+    if chosen is None or not chosen.width or not chosen.height:
+        return None
+    shaped = sorted(
+        (r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height),
+        key=lambda r: r.width or 0,
+    )
+    shaped = [r for r in shaped if _same_shape(r, chosen)]
+
+    def srcset(fmt: str) -> str:
+        seen: set[int] = set()
+        entries = []
+        for r in shaped:
+            made = next((f for f in r.formats if f.format == fmt), None)
+            if made and made.status == RenditionStatus.READY and r.width not in seen:
+                seen.add(r.width or 0)
+                entries.append(f"{made.url} {r.width}w")
+        return ", ".join(entries)
+
+    fallback = next((f for f in chosen.formats if f.status == RenditionStatus.READY), None)
+    fallback_format = fallback.format if fallback else (chosen.format or output_formats.JPEG)
+    sources = [
+        SourceView(type=output_formats.MEDIA_TYPES[fmt], srcset=candidates)
+        for fmt in (output_formats.AVIF, output_formats.WEBP)
+        if fmt != fallback_format and (candidates := srcset(fmt))
+    ]
+    return PictureView(
+        # The plain link negotiates, so even a browser without <picture> gets the best.
+        src=chosen.url,
+        srcset=srcset(fallback_format),
+        sizes=sizes,
+        width=chosen.width,
+        height=chosen.height,
+        sources=sources,
+    )
+
+
+@dataclass(frozen=True)
 class ImageView:
     id: str
     caption: str
@@ -84,6 +159,9 @@ class ImageView:
     # The owner's plan decides, whoever looks (an admin's own plan does not).
     can_share: bool = False
     keep_metadata: bool = False
+    placeholder: str | None = None
+    card: PictureView | None = None
+    hero_picture: PictureView | None = None
 
 
 def _dimensions(width: int | None, height: int | None) -> str:
@@ -112,16 +190,30 @@ def _area(r: RenditionOut) -> int:
     return (r.width or 0) * (r.height or 0)
 
 
-def thumbnail_url(renditions: list[RenditionOut]) -> str | None:
+def _ready(renditions: list[RenditionOut]) -> list[RenditionOut]:
+    return [r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height]
+
+
+def thumbnail(renditions: list[RenditionOut]) -> RenditionOut | None:
     """The smallest ready rendition: light enough for a grid of cards."""
-    ready = [r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height]
-    return min(ready, key=_area).url if ready else None
+    ready = _ready(renditions)
+    return min(ready, key=_area) if ready else None
+
+
+def hero(renditions: list[RenditionOut]) -> RenditionOut | None:
+    """The largest ready rendition, for the detail page."""
+    ready = _ready(renditions)
+    return max(ready, key=_area) if ready else None
+
+
+def thumbnail_url(renditions: list[RenditionOut]) -> str | None:
+    chosen = thumbnail(renditions)
+    return chosen.url if chosen else None
 
 
 def hero_url(renditions: list[RenditionOut]) -> str | None:
-    """The largest ready rendition, for the detail page."""
-    ready = [r for r in renditions if r.status == RenditionStatus.READY and r.width and r.height]
-    return max(ready, key=_area).url if ready else None
+    chosen = hero(renditions)
+    return chosen.url if chosen else None
 
 
 def progress(renditions: list[RenditionOut]) -> Progress:
@@ -150,6 +242,9 @@ def image_view(image: ImageOut, base_url: str = "") -> ImageView:
         progress=progress(image.renditions),
         can_share=image.expiring_links,
         keep_metadata=image.keep_metadata,
+        placeholder=image.placeholder,
+        card=picture(image.renditions, thumbnail(image.renditions), CARD_SIZES),
+        hero_picture=picture(image.renditions, hero(image.renditions), HERO_SIZES),
     )
 
 
