@@ -54,13 +54,27 @@ def photo_file(directory: Path, width: int, height: int, seed: int = 1) -> Path:
     return path
 
 
-def tagged(data: bytes, tag: int) -> bytes:
-    """The same JPEG with a comment segment carrying `tag`: equal pixels, distinct bytes.
+# JFIF densities are 16-bit and at least 1.
+DENSITIES = 65535
 
-    Repeated uploads of one photo must not be served by any cache keyed on content.
+
+def tagged(data: bytes, tag: int) -> bytes:
+    """The same JPEG made distinct by `tag`: equal pixels, distinct bytes.
+
+    Repeated uploads of one photo must not be served by any cache keyed on content,
+    nor be recognised as duplicates: the tag goes into the JFIF density (which the
+    stored original keeps when metadata is removed) as well as a comment segment.
     """
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG: no SOI marker")
     payload = f"bench {tag}".encode()
     segment = b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
-    return data[:2] + segment + data[2:]
+    code = tag % (DENSITIES * DENSITIES)
+    # units 1 (dots per inch), then X and Y density: resolution only, never pixels.
+    density = struct.pack(">BHH", 1, 1 + code // DENSITIES, 1 + code % DENSITIES)
+    if data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00":
+        head = data[:13] + density + data[18:]
+    else:
+        app0 = b"JFIF\x00\x01\x01" + density + b"\x00\x00"
+        head = data[:2] + b"\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + data[2:]
+    return head[:2] + segment + head[2:]

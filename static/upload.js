@@ -104,6 +104,7 @@
         data.append("_csrf_token", form.querySelector("[name=_csrf_token]").value);
         data.append("caption", form.querySelector("[name=caption]").value);
         data.append("resolution", form.querySelector("[name=resolution]").value);
+        data.append("keep_metadata", form.querySelector("[name=keep_metadata]").checked ? "true" : "false");
         data.append("file", item.file, item.file.name);
         var xhr = new XMLHttpRequest();
         xhr.open("POST", form.getAttribute("action"));

@@ -31,7 +31,13 @@ from imageuploader.web.api import API_CONTROLLERS
 from imageuploader.web.auth import BearerAwareCSRFMiddleware, session_auth
 from imageuploader.web.deps import dependencies
 from imageuploader.web.errors import exception_handlers
-from imageuploader.web.health import HealthController, dependency_checks
+from imageuploader.web.health import (
+    AdminHealthController,
+    HealthController,
+    SharedHealth,
+    dependency_checks,
+)
+from imageuploader.web.lingering import DrainRefusedBody
 from imageuploader.web.metrics import MetricsController, prometheus_config, worker_registry
 from imageuploader.web.pages import PAGE_CONTROLLERS
 from imageuploader.web.ratelimit import STORE as RATE_LIMIT_STORE
@@ -40,6 +46,7 @@ from imageuploader.web.request_id import RequestIdMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
+from imageuploader.web.text import RejectNulMiddleware
 from imageuploader.webhooks.recovery import requeue_pending
 
 SESSION_DAYS = 14
@@ -144,6 +151,7 @@ def create_app(
             *PAGE_CONTROLLERS,
             *API_CONTROLLERS,
             HealthController,
+            AdminHealthController,
             MetricsController,
             create_static_files_router(path="/static", directories=[static_dir]),
         ],
@@ -153,8 +161,13 @@ def create_app(
             RATE_LIMIT_STORE: rate_limit_store(settings),
         },
         middleware=[
-            # First: the request id is set for everything below, logs included.
+            # Outermost: a refused (413) body is drained before the answer goes out,
+            # bounded at twice the upload limit, so clients read the 413, not a reset.
+            DefineMiddleware(DrainRefusedBody, max_bytes=2 * settings.max_upload_bytes),
+            # Then the request id is set for everything below, logs included.
             RequestIdMiddleware,
+            # Before anything reads a parameter or a body: no NUL reaches a query.
+            RejectNulMiddleware,
             prometheus_config().middleware,
             session_auth(session_config).middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
@@ -183,6 +196,7 @@ def create_app(
                 "settings": settings,
                 "services": services,
                 "health_checks": dependency_checks(services),
+                "health": SharedHealth(),
                 "worker_metrics": worker_registry(services.broker),
             }
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ MIB = 1024 * 1024
 RATE_UNITS = ("second", "minute", "hour", "day")
 # (unit, requests) as Litestar's RateLimitConfig takes it; None: no limit.
 Rate = tuple[str, int] | None
+MIN_METRICS_TOKEN = 32
 DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the documented embedded default
 
 
@@ -60,6 +62,8 @@ class Settings:
     rate_limit_login_per_ip: Rate = ("minute", 30)
     rate_limit_login_per_username: Rate = ("minute", 10)
     rate_limit_uploads_per_user: Rate = ("minute", 120)
+    # Bearer token for /metrics; None: open in the embedded default, closed in production.
+    metrics_token: str | None = field(default=None, repr=False)
     # Webhooks to private, loopback and link-local addresses (a receiver on this machine).
     webhook_allow_private: bool = False
 
@@ -145,6 +149,9 @@ class Settings:
         cache_url = environ.get("CACHE_URL") or None
         if cache_url:
             _check_scheme("CACHE_URL", cache_url, ("memory", "redis", "rediss"))
+        metrics_token = environ.get("METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < MIN_METRICS_TOKEN:
+            raise ConfigError(f"METRICS_TOKEN: must be at least {MIN_METRICS_TOKEN} characters")
         public_url = environ.get("S3_PUBLIC_URL") or None
         if public_url:
             _check_scheme("S3_PUBLIC_URL", public_url, ("http", "https"))
@@ -182,6 +189,7 @@ class Settings:
             rate_limit_uploads_per_user=_rate(
                 environ, "RATE_LIMIT_UPLOADS_PER_USER", ("minute", 120)
             ),
+            metrics_token=metrics_token,
             webhook_allow_private=_flag(environ, "WEBHOOK_ALLOW_PRIVATE"),
         )
 
@@ -204,15 +212,42 @@ class Settings:
         """
         if self.secret_key:
             return self
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            key = path.read_text().strip()
-        else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_urlsafe(48)
-            path.write_text(key)
-            path.chmod(0o600)
-        return replace(self, secret_key=key)
+        return replace(self, secret_key=_persistent_key(self.data_dir / "secret_key"))
+
+
+def _persistent_key(path: Path) -> str:
+    """The key in `path`, created once: private from its first byte, and the same for
+    every process that starts at once.
+
+    The key is written to a private temporary file (O_EXCL, mode 0600) and published
+    with a hard link, which fails if the name exists: the file appears whole or not at
+    all, and the first process to link wins; the others read its key.
+    """
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        # FileExistsError: another process published its key first; use that one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError(f"{path}: the secret key file is empty; delete it or set SECRET_KEY")
+    return key
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -125,6 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "S3_BUCKETS": ",".join(f"e2e-{run}-{i}" for i in range(4)),
             "S3_PUBLIC_URL": s3.url,
             "LOG_LEVEL": "INFO",
+            "METRICS_TOKEN": secrets.token_urlsafe(32),
             "PYTHONUNBUFFERED": "1",
         }
         stack = Stack(

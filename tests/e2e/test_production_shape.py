@@ -60,10 +60,12 @@ def test_upload_renditions_links_cache_and_metrics(stack: Stack) -> None:
         r = web.post("/api/auth/token", json={"username": "erin", "password": "erin-secret-pass"})
         erin = {"Authorization": f"Bearer {r.json()['access_token']}"}
 
+        scraper = {"Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"}
+        assert web.get("/metrics").status_code == 401
         health = web.get("/health").json()
         assert health["checks"] == {n: "ok" for n in ("broker", "cache", "database", "storage")}
         ready = {"actor": "make_rendition", "outcome": "ready"}
-        before = web.get("/metrics").text
+        before = web.get("/metrics", headers=scraper).text
         assert sample(before, "imageuploader_jobs_total", **ready) is None
 
         # A cached, empty list first: the upload must invalidate it.
@@ -121,7 +123,7 @@ def test_upload_renditions_links_cache_and_metrics(stack: Stack) -> None:
         refused = httpx.get(link.replace(signature, changed), timeout=30)
         assert refused.status_code == 403, refused.text
 
-        after = web.get("/metrics").text
+        after = web.get("/metrics", headers=scraper).text
         assert sample(after, "imageuploader_jobs_total", **ready) == 1
         assert sample(after, "imageuploader_job_duration_seconds_count", actor="make_rendition")
         assert sample(after, "imageuploader_queue_messages", queue="renditions") == 0

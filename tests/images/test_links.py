@@ -168,3 +168,17 @@ async def test_s3_link_is_presigned_for_the_public_url(
         assert "SignatureDoesNotMatch" in tampered.text
         unsigned = await outside.get(url.split("?")[0])
         assert unsigned.status_code == 403, unsigned.text
+
+
+async def test_a_shared_link_sets_no_cookie(client, make_user, upload, wait_done) -> None:
+    """Whoever opens a link is no visitor of ours: no CSRF or session cookie is handed out."""
+    headers, image = await studio_image(make_user, upload, wait_done)
+    r = await client.post(
+        f"/api/images/{image['id']}/expiring-links", json={"seconds": 300}, headers=headers
+    )
+    path = app_path(r.json()["url"])
+    client.cookies.clear()
+    for url in (path, "/s/not-a-token"):
+        shared = await client.get(url, headers={"Accept": "image/*,text/html"})
+        assert shared.status_code in (200, 403), shared.text
+        assert "set-cookie" not in shared.headers, (url, shared.headers.get_list("set-cookie"))

@@ -60,7 +60,8 @@ async def test_the_expiring_link_form_checks_the_range_in_the_page(login: LogIn)
     assert (seconds["type"], seconds["min"], seconds["max"]) == ("number", "300", "30000")
     assert seconds.has_attr("required")
     options = [o["value"] for o in form.select("select[name=rendition] option")]
-    assert options == ["original", "very-high", "high", "medium", "low"]
+    # A rendition is the default: sharing the original is a choice, never the first offer.
+    assert options == ["very-high", "high", "medium", "low", "original"]
 
 
 async def test_an_expiring_link_is_shown_with_its_expiry_and_opens_without_login(
@@ -134,3 +135,41 @@ async def test_a_plain_delete_redirects_to_the_gallery(login: LogIn) -> None:
     r = await alice.form(f"/images/{image_id}/delete", {}, htmx=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert (await alice.page("/")).select("li.tile") == []
+
+
+async def test_an_admin_sees_the_owners_plan_in_the_expiring_link_form(login: LogIn) -> None:
+    """The owner's plan governs an image whoever looks; the admin's own plan does not."""
+    alice = await login("alice", plan="Studio")
+    shared = await _uploaded(alice)
+    bob = await login("bob", plan="Premium")  # no expiring links
+    unshared = await _uploaded(bob)
+    boss = await login("boss", plan="Basic", is_admin=True)  # no expiring links either
+
+    page = await boss.page(f"/images/{shared}")
+    form = page.select_one("form.share-form")
+    assert form is not None
+    options = [o["value"] for o in form.select("select[name=rendition] option")]
+    assert set(options) == {"original", "very-high", "high", "medium", "low"}
+    r = await boss.form(f"/images/{shared}/links", {"seconds": "600", "rendition": "low"})
+    assert r.status_code == 200, r.text
+
+    page = await boss.page(f"/images/{unshared}")
+    assert page.select_one("form.share-form") is None
+    assert "does not include expiring links" in page.select_one(".detail-share").get_text()
+
+
+async def test_the_page_says_whether_the_original_keeps_its_metadata(login: LogIn) -> None:
+    alice = await login("alice", plan="Studio")
+    removed = await _uploaded(alice)
+    page = await alice.page(f"/images/{removed}")
+    assert page.select_one(".fact-metadata").get_text(strip=True).startswith("Removed")
+    r = await alice.client.post(
+        "/upload",
+        files={"file": ("p.jpg", photo(640, 480), "image/jpeg")},
+        data={"caption": "kept", "keep_metadata": "on"},
+        headers=alice.htmx(),
+    )
+    assert r.status_code == 200, r.text
+    kept = soup(r).select_one("li.result")["data-image"]
+    page = await alice.page(f"/images/{kept}")
+    assert page.select_one(".fact-metadata").get_text(strip=True).startswith("Kept")

@@ -18,10 +18,12 @@ async def test_the_upload_form(login: LogIn) -> None:
     file_input = form.select_one("[data-dropzone] input[type=file][name=file]")
     assert file_input.has_attr("multiple") and file_input["accept"] == "image/*"
     # Every field has a label a screen reader and a click can use.
-    for name in ("file", "caption", "resolution"):
+    for name in ("file", "caption", "resolution", "keep_metadata"):
         field = form.select_one(f"[name={name}]")
         assert form.select_one(f"label[for={field['id']}]") is not None
     assert form.select_one("[name=resolution]")["pattern"] == "[0-9]+x[0-9]+"
+    keep = form.select_one("input[name=keep_metadata]")
+    assert keep["type"] == "checkbox" and not keep.has_attr("checked")  # removed by default
     assert form.select_one("button[type=submit]").get_text(strip=True) == "Upload"
     assert form.select_one("[data-errors][role=alert]") is not None
     assert page.select_one("ul#upload-results[data-results]") is not None
@@ -117,3 +119,10 @@ async def test_upload_without_the_csrf_token_is_refused(login: LogIn) -> None:
     gc.collect()  # the warning above happens here, inside this test
     assert r.status_code == 403
     assert (await alice.page("/")).select("li.tile") == []
+
+
+async def test_the_upload_page_title_is_plain_text_and_the_script_loads_once(login: LogIn) -> None:
+    page = await (await login("alice")).page("/upload")
+    assert page.title.get_text(strip=True) == "Upload · imageuploader"
+    assert "<" not in page.title.decode_contents()
+    assert [s.get("src") for s in page.select("script")].count("/static/upload.js") == 1

@@ -27,7 +27,7 @@ def assert_limited(r: httpx.Response, what: str) -> None:
 
 
 async def token_attempt(
-    client: AsyncTestClient,
+    client: httpx.AsyncClient,
     username: str,
     password: str = "wrong",  # noqa: S107 - a failing attempt
 ) -> httpx.Response:
@@ -65,7 +65,7 @@ async def test_a_malformed_login_body_is_refused_not_counted(
         assert (await token_attempt(client, "admin", "admin")).status_code == 200
 
 
-async def login_form(client: AsyncTestClient) -> dict[str, str]:
+async def login_form(client: httpx.AsyncClient) -> dict[str, str]:
     r = await client.get("/login", headers=HTML)
     form = BeautifulSoup(r.text, "html.parser").select_one("form[action='/login']")
     assert form is not None
@@ -162,3 +162,45 @@ def test_limits_are_configured_by_environment(raw: str, expected: tuple[str, int
 def test_bad_limits_name_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match="RATE_LIMIT_UPLOADS_PER_USER"):
         Settings.from_env({"RATE_LIMIT_UPLOADS_PER_USER": raw})
+
+
+def from_address(client: AsyncTestClient, address: str) -> httpx.AsyncClient:
+    """Another client of the same running app, connecting from `address`."""
+    transport = httpx.ASGITransport(app=client.app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+async def test_others_failures_never_lock_a_user_out(
+    limited_settings: Callable[..., Settings],
+) -> None:
+    settings = limited_settings(
+        RATE_LIMIT_LOGIN_PER_IP="5/minute", RATE_LIMIT_LOGIN_PER_USERNAME="2/minute"
+    )
+    async with (
+        serving(settings) as client,
+        from_address(client, "203.0.113.7") as attacker,
+        from_address(client, "198.51.100.20") as owner,
+    ):
+        for _ in range(4):
+            r = await token_attempt(attacker, "admin")
+        assert_limited(r, "for this username")
+        # The owner, from an address that has not failed, gets in.
+        assert (await token_attempt(owner, "admin", "admin")).status_code == 200
+        fields = await login_form(owner)
+        r = await owner.post(
+            "/login", data={**fields, "username": "admin", "password": "admin"}, headers=HTML
+        )
+        assert r.status_code == 303, r.text
+        # The attacker's address stays limited for that username, even with the password.
+        assert (await token_attempt(attacker, "admin", "admin")).status_code == 429
+
+
+async def test_successful_logins_are_not_counted(
+    limited_settings: Callable[..., Settings],
+) -> None:
+    settings = limited_settings(
+        RATE_LIMIT_LOGIN_PER_IP="2/minute", RATE_LIMIT_LOGIN_PER_USERNAME="2/minute"
+    )
+    async with serving(settings) as client:
+        for _ in range(5):
+            assert (await token_attempt(client, "admin", "admin")).status_code == 200

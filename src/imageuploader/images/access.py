@@ -20,10 +20,18 @@ NO_SUCH_IMAGE = "No such image."
 
 
 def parse_image_id(image_id: str) -> uuid.UUID:
+    """The id in its one canonical spelling (lower-case, hyphenated), else NotFound.
+
+    uuid.UUID() also reads upper case, missing or extra dashes, braces and
+    `urn:uuid:`; accepting those would give one image endless URLs and cache keys.
+    """
     try:
-        return uuid.UUID(image_id)
+        ident = uuid.UUID(image_id)
     except ValueError:
         raise NotFound(NO_SUCH_IMAGE) from None
+    if str(ident) != image_id:
+        raise NotFound(NO_SUCH_IMAGE)
+    return ident
 
 
 async def _find(image_id: str) -> ImageRecord | None:

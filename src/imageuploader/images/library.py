@@ -69,7 +69,9 @@ class ImageLibrary:
             # Cached only under its owner: an admin's read must not fill their entry.
             return (await _views([image], plan))[0], image.owner == user.id
 
-        name = f"image:{plan_fingerprint(user.plan)}:{image_id}"
+        # Checked before the cache: only the canonical id may name an entry.
+        ident = str(access.parse_image_id(image_id))
+        name = f"image:{plan_fingerprint(user.plan)}:{ident}"
         return await self.cache.fetch(user.id, name, ImageOut, compute)
 
     async def view(self, user: CurrentUser, image_id: str) -> ImageOut:
@@ -211,5 +213,7 @@ def _view(
             if plan and plan.original_link
             else None
         ),
+        expiring_links=bool(plan and plan.expiring_links),
+        keep_metadata=image.keep_metadata,
         placeholder=image.placeholder,
     )

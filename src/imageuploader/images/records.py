@@ -39,6 +39,7 @@ class ImageRecord:
     original_key: str
     intermediate_key: str | None
     created_at: datetime
+    keep_metadata: bool
     digest: str | None
     placeholder: str | None = None
 

@@ -41,6 +41,11 @@ class ImageOut(msgspec.Struct):
     created_at: datetime
     renditions: list[RenditionOut]
     original_url: str | None = msgspec.field(default=None)
+    # Whether the owner's plan lets this image be shared by expiring links.
+    expiring_links: bool = False
+    # True: the original is delivered as uploaded, with its location and device
+    # metadata; False (the default): those were removed at upload.
+    keep_metadata: bool = False
     # A base64 ThumbHash to paint while the image loads (None for images older than it).
     placeholder: str | None = None
 

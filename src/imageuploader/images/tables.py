@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     UUID,
     BigInt,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -42,6 +43,9 @@ class Image(Table, tablename="images"):
     # how a second upload of the same bytes by the same owner is recognised (a unique
     # index on (owner, digest) made by a migration).
     digest = Varchar(length=64, null=True, default=None)
+    # False: the stored (and delivered) original had its location and device
+    # metadata removed at upload; True: it is the uploaded bytes, as the owner chose.
+    keep_metadata = Boolean(default=False)
 
 
 class Rendition(Table, tablename="renditions"):

@@ -34,6 +34,10 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    # What is stored and delivered as the original: the upload, or the upload
+    # without its location and device metadata.
+    original: bytes
+    keep_metadata: bool
     # A base64 ThumbHash of the decoded image, painted while the image loads.
     placeholder: str
     # Digests of the original and of the primary rendition, as stored.
@@ -54,11 +58,14 @@ def _process(
     primary: imaging.SizeSpec,
     settings: Settings,
     declared: tuple[int, int] | None,
+    original: bytes,
+    keep_metadata: bool,
     digest: str,
 ) -> Processed:
     """CPU-bound: one decode for every size of the plan, the primary rendition, and
-    the intermediate that spares workers a second decode of the original. `digest`
-    is the original's, taken before (it finds duplicates)."""
+    the intermediate that spares workers a second decode of the original. `original`
+    is what will be stored as such and `digest` its digest, taken before (it finds
+    duplicates)."""
     decoded, rendered = imaging.decode_and_render(
         data,
         specs,
@@ -72,6 +79,8 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        original=original,
+        keep_metadata=keep_metadata,
         placeholder=imaging.placeholder(decoded),
         digest=digest,
         primary_digest=objects.digest(rendered.data),
@@ -88,10 +97,10 @@ def _parse_declared(resolution: str | None) -> tuple[int, int] | None:
         raise InvalidInput(f"resolution: {exc}") from None
 
 
-def _objects(image_id: str, data: bytes, done: Processed) -> list[objects.StoredObject]:
+def _objects(image_id: str, done: Processed) -> list[objects.StoredObject]:
     primary = done.primary
     return [
-        (keys.original_key(image_id), data, done.info.mime_type),
+        (keys.original_key(image_id), done.original, done.info.mime_type),
         (keys.rendition_key(image_id, primary.slug), primary.data, primary.content_type),
         (keys.intermediate_key(image_id), done.intermediate, "application/octet-stream"),
         *(
@@ -132,10 +141,19 @@ class UploadService:
         self.decodes = DecodeSlots(settings.decode_concurrency, settings.decode_wait_seconds)
 
     async def upload(
-        self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
+        self,
+        user: CurrentUser,
+        data: bytes,
+        caption: str,
+        resolution: str | None,
+        *,
+        keep_metadata: bool = False,
     ) -> UploadOut:
-        """Store a new image of `user`'s and show it; the same bytes again give the image
-        they already have (`duplicate`). Nothing is kept on any refusal."""
+        """Store a new image of `user`'s and show it; the same original again gives the
+        image they already have (`duplicate`). Nothing is kept on any refusal.
+
+        Unless `keep_metadata`, the original is stored without its location and
+        device metadata (pixels untouched), so no link can ever deliver them."""
         plan = user.plan
         if plan is None or not plan.sizes or plan.primary_size is None:
             raise Forbidden("Your account has no plan with sizes; ask an administrator.")
@@ -144,10 +162,12 @@ class UploadService:
         if len(caption) > MAX_CAPTION:
             raise InvalidInput(f"caption: at most {MAX_CAPTION} characters.")
         declared = _parse_declared(resolution)
-        digest = await anyio.to_thread.run_sync(objects.digest, data)
+        # The header checks answer for every request, duplicates too (a declared
+        # resolution); the digest is of what would be stored, so the same photo with
+        # the same choice about its metadata is the duplicate.
+        original = await anyio.to_thread.run_sync(self._original, data, declared, keep_metadata)
+        digest = await anyio.to_thread.run_sync(objects.digest, original)
         if existing := await usage.find_duplicate(user.id, digest):
-            # The header checks still answer for this request (a declared resolution).
-            await anyio.to_thread.run_sync(self._probe, data, declared)
             return await self._shown(user, existing, duplicate=True)
         # Early refusal before any decoding; the binding check is made under the lock.
         usage.check_room(plan, await usage.usage_of(user.id), len(data))
@@ -161,16 +181,16 @@ class UploadService:
             specs[plan.primary_size],
             self.settings,
             declared,
+            original,
+            keep_metadata,
             digest,
         )
         image_id = str(uuid.uuid4())
         location = self.storage.locate(image_id)
-        stored = _objects(image_id, data, done)
+        stored = _objects(image_id, done)
         await objects.put_all(self.storage, location, stored)
         try:
-            inserted = await self._insert(
-                user, image_id, location, caption, data, done, plan, stored
-            )
+            inserted = await self._insert(user, image_id, location, caption, done, plan, stored)
         except BaseException:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
@@ -188,13 +208,15 @@ class UploadService:
             await renditions.announce_settled(self.events, uuid.UUID(image_id), user.id)
         return answer
 
-    def _probe(self, data: bytes, declared: tuple[int, int] | None) -> None:
-        imaging.probe(
+    def _original(self, data: bytes, declared: tuple[int, int] | None, keep: bool) -> bytes:
+        """Header checks, then the bytes to store as the original."""
+        info = imaging.probe(
             data,
             max_pixels=self.settings.max_pixels,
             declared=declared,
             min_resolution=self.settings.upload_min_resolution,
         )
+        return data if keep else imaging.strip_metadata(data, info.format)
 
     async def _shown(self, user: CurrentUser, image_id: str, *, duplicate: bool) -> UploadOut:
         image = await self.library.get(user, image_id)
@@ -206,7 +228,6 @@ class UploadService:
         image_id: str,
         location: str,
         caption: str,
-        data: bytes,
         done: Processed,
         plan: PlanOut,
         stored: list[objects.StoredObject],
@@ -230,7 +251,7 @@ class UploadService:
                     height=done.info.oriented_height,
                     format=done.info.format,
                     mime_type=done.info.mime_type,
-                    bytes=len(data),
+                    bytes=len(done.original),
                     location=location,
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
@@ -238,6 +259,7 @@ class UploadService:
                     placeholder=done.placeholder,
                     created_at=now,
                     digest=done.digest,
+                    keep_metadata=done.keep_metadata,
                 )
             )
             rows = [

@@ -18,6 +18,7 @@ from imageuploader.imaging.intermediate import (
     decode_intermediate,
     encode_intermediate,
 )
+from imageuploader.imaging.metadata import strip_metadata
 from imageuploader.imaging.pipeline import (
     Rendered,
     decode,
@@ -50,6 +51,7 @@ __all__ = [
     "probe",
     "render",
     "render_all",
+    "strip_metadata",
     "target",
     "twins",
 ]

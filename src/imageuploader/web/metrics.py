@@ -7,6 +7,7 @@ when scraped, so one scrape of any web process shows every worker's work.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 from litestar import Request, get
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -28,6 +32,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from imageuploader.settings import Settings
 from imageuploader.tasks.middleware import JobStatsMiddleware
 from imageuploader.tasks.registry import QUEUE
 from imageuploader.tasks.stats import BUCKETS, JobStats
@@ -104,10 +109,29 @@ def worker_registry(broker: dramatiq.Broker) -> CollectorRegistry:
     return registry
 
 
+def may_scrape(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: with METRICS_TOKEN, only `Authorization: Bearer <token>`; without one,
+    open in the embedded default and absent (404) in production."""
+    settings: Settings = connection.app.state.settings
+    if settings.metrics_token is None:
+        if settings.production:
+            raise NotFoundException()
+        return
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), settings.metrics_token.encode()
+    ):
+        raise NotAuthorizedException(
+            "Scraping needs 'Authorization: Bearer <METRICS_TOKEN>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
 class MetricsController(PrometheusController):
     """Litestar's Prometheus endpoint, followed by the app's worker metrics."""
 
     include_in_schema = False
+    guards = [may_scrape]
 
     @get()
     async def get(self, request: Request[Any, Any, Any]) -> Response:

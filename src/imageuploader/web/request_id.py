@@ -10,6 +10,7 @@ import uuid
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from imageuploader.images.links import SHARED_PATH
 from imageuploader.logs import request_id
 
 HEADER = "X-Request-ID"
@@ -17,6 +18,14 @@ HEADER = "X-Request-ID"
 VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 access_log = logging.getLogger("imageuploader.access")
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """The path as logs may show it: an expiring link's token is a credential."""
+    if path.startswith(SHARED_PATH):
+        return SHARED_PATH + REDACTED
+    return path
 
 
 def _incoming(scope: Scope) -> str | None:
@@ -52,14 +61,15 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            path = redact_path(scope["path"])
             access_log.info(
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                path,
                 status,
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": path,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },

@@ -37,13 +37,17 @@ class ImagesController(Controller):
         data: MultipartBody[UploadForm],
         uploads: NamedDependency[UploadService],
     ) -> Response[UploadOut]:
-        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT).
+        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT,
+        optional keep_metadata=true to deliver the original with its GPS and camera data).
 
         201 with the new image; 200 with `"duplicate": true` and the image already
         stored when the caller uploaded these bytes before (nothing new is stored).
         """
+        keep = data.keeps_metadata
         body = await data.read_file()
-        image = await uploads.upload(request.user, body, data.caption, data.resolution)
+        image = await uploads.upload(
+            request.user, body, data.caption, data.resolution, keep_metadata=keep
+        )
         return Response(image, status_code=HTTP_200_OK if image.duplicate else HTTP_201_CREATED)
 
     @get()

@@ -49,7 +49,14 @@ class SharedLinkController(Controller):
     path = "/s"
     tags = ["media"]
 
-    @route("/{token:str}", http_method=GET_HEAD, exclude_from_auth=True, security=[])
+    # No CSRF cookie: the link is a credential of its own, opened by strangers.
+    @route(
+        "/{token:str}",
+        http_method=GET_HEAD,
+        exclude_from_auth=True,
+        exclude_from_csrf=True,
+        security=[],
+    )
     async def shared(
         self,
         request: Request[Any, Any, Any],

@@ -85,8 +85,11 @@ class UploadPages(Controller):
         uploads: NamedDependency[UploadService],
     ) -> Template | Redirect:
         """Store one file; htmx gets the result card, a plain form post the detail page."""
+        keep = data.keeps_metadata
         body = await data.read_file()
-        image = await uploads.upload(request.user, body, data.caption, data.resolution)
+        image = await uploads.upload(
+            request.user, body, data.caption, data.resolution, keep_metadata=keep
+        )
         if not request.htmx:
             return Redirect(f"/images/{image.id}", status_code=HTTP_303_SEE_OTHER)
         return Template(
@@ -175,14 +178,14 @@ def _seconds(raw: Any) -> int:
 def _detail_context(
     user: CurrentUser, image: ImageView, link: LinkView | None = None
 ) -> dict[str, Any]:
-    plan = user.plan
     targets = [r.slug for r in image.renditions if r.status == RenditionStatus.READY]
     if image.original_url:
-        targets.insert(0, keys.ORIGINAL)
+        # Last, never the default: the original is the full-size file.
+        targets.append(keys.ORIGINAL)
     return {
         "user": user,
         "image": image,
-        "can_share": bool(plan and plan.expiring_links),
+        "can_share": image.can_share,
         "share_targets": targets,
         "link": link,
     }

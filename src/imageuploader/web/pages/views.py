@@ -156,6 +156,9 @@ class ImageView:
     original_url: str | None
     original_absolute_url: str | None
     progress: Progress
+    # The owner's plan decides, whoever looks (an admin's own plan does not).
+    can_share: bool = False
+    keep_metadata: bool = False
     placeholder: str | None = None
     card: PictureView | None = None
     hero_picture: PictureView | None = None
@@ -237,6 +240,8 @@ def image_view(image: ImageOut, base_url: str = "") -> ImageView:
         original_url=image.original_url,
         original_absolute_url=base + permanent(image.original_url) if image.original_url else None,
         progress=progress(image.renditions),
+        can_share=image.expiring_links,
+        keep_metadata=image.keep_metadata,
         placeholder=image.placeholder,
         card=picture(image.renditions, thumbnail(image.renditions), CARD_SIZES),
         hero_picture=picture(image.renditions, hero(image.renditions), HERO_SIZES),
