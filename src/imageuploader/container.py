@@ -18,6 +18,7 @@ from litestar.stores.redis import RedisStore
 from piccolo.engine.base import Engine
 
 from imageuploader import db
+from imageuploader.accounts.cache import AccountCache, LocalGeneration, RedisGeneration
 from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import UserService
@@ -45,6 +46,7 @@ class Services:
     engine: Engine
     storage: Storage
     cache: ImageCache
+    accounts: AccountCache
     broker: dramatiq.Broker
     actors: Actors
     jobs: Jobs
@@ -71,6 +73,12 @@ def make_storage(settings: Settings) -> Storage:
 def make_image_cache(settings: Settings) -> ImageCache:
     url = settings.image_cache_url
     return ImageCache(RedisBackend(url) if url else MemoryBackend())
+
+
+def make_account_cache(settings: Settings) -> AccountCache:
+    """Checked against Redis whenever processes share one, else against this process."""
+    url = settings.image_cache_url
+    return AccountCache(RedisGeneration(url) if url else LocalGeneration())
 
 
 def session_store(settings: Settings) -> Store:
@@ -120,23 +128,25 @@ def build_services(
     events = EventBus()
     listeners.subscribe(events, jobs)
     images = ImageLibrary(storage, cache)
+    accounts = make_account_cache(settings)
     return Services(
         settings=settings,
         engine=engine,
         storage=storage,
         cache=cache,
+        accounts=accounts,
         broker=broker,
         actors=actors,
         jobs=jobs,
         events=events,
         worker=worker,
-        users=UserService(events),
-        plans=PlanService(events),
+        users=UserService(events, accounts),
+        plans=PlanService(events, accounts),
         sizes=SizeService(events),
         images=images,
         uploads=UploadService(settings, storage, jobs, cache, images),
         media=MediaService(storage),
-        links=LinkService(storage, settings.secret_key, clock=clock),
+        links=LinkService(storage, settings.secret_key, clock=clock, owners=accounts),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -11,6 +12,9 @@ from imageuploader.accounts.schemas import PlanIn, PlanOut, PlanPatch
 from imageuploader.accounts.tables import Plan, PlanSize, Size, User
 from imageuploader.errors import Conflict, InvalidInput, NotFound
 from imageuploader.events import EventBus
+
+if TYPE_CHECKING:
+    from imageuploader.accounts.cache import AccountCache
 
 
 async def list_plans(name: str | None = None) -> list[PlanOut]:
@@ -78,10 +82,14 @@ def _set(value: object, current: object) -> object:
 
 
 class PlanService:
-    """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes."""
+    """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes.
 
-    def __init__(self, events: EventBus) -> None:
+    Every change reaches the account cache (its users' plans) before returning.
+    """
+
+    def __init__(self, events: EventBus, accounts: AccountCache) -> None:
         self.events = events
+        self.accounts = accounts
 
     async def create(self, data: PlanIn) -> PlanOut:
         primary = _primary(data.sizes, data.primary_size)
@@ -97,6 +105,7 @@ class PlanService:
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
+        await self.accounts.changed()
         return await get_plan(data.name)
 
     async def update(self, name: str, data: PlanPatch) -> PlanOut:
@@ -133,6 +142,7 @@ class PlanService:
                 )
             if gained:
                 await PlanSize.insert(*(PlanSize(plan=plan_id, size=ids[s]) for s in gained))
+        await self.accounts.changed()
         updated = await get_plan(str(new_name))
         if gained:
             await self.events.publish(PlanGainedSizes(updated.name, tuple(gained)))
@@ -151,3 +161,4 @@ class PlanService:
             # SQLite may run without foreign-key enforcement: clear the links ourselves.
             await PlanSize.delete().where(PlanSize.plan == plan["id"])
             await Plan.delete().where(Plan.id == plan["id"])
+        await self.accounts.changed()

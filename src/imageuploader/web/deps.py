@@ -27,6 +27,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         "user_service": services.users,
         "plan_service": services.plans,
         "size_service": services.sizes,
+        "accounts": services.accounts,
     }
     return {
         name: Provide(_constant(value), sync_to_thread=False) for name, value in provided.items()

@@ -5,6 +5,8 @@ counters by the class name), all sharing the `rate_limit` store that the
 composition root builds: Redis when CACHE_URL is Redis, so every web process
 counts together; in memory otherwise.
 Over the limit: 429 with `Retry-After` and a JSON `detail`.
+Only the requests a limit may count enter the limiters (OnlyWhereLimited); the
+rest pass by at the cost of one comparison.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from litestar import Request
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from imageuploader.settings import Rate, Settings
 
@@ -23,7 +25,29 @@ STORE = "rate_limit"
 LOGIN_PATHS = frozenset({"/login", "/api/auth/token"})
 # The JSON API and the upload page share one budget per user.
 UPLOAD_PATHS = frozenset({"/api/images", "/upload"})
+LIMITED_PATHS = LOGIN_PATHS | UPLOAD_PATHS
 MAX_USERNAME = 200
+
+
+class OnlyWhereLimited:
+    """The limiters, wrapped around the app, entered only by POSTs to a limited path."""
+
+    def __init__(self, app: ASGIApp, limits: list[DefineMiddleware]) -> None:
+        self.app = app
+        limited = app
+        for limit in reversed(limits):
+            limited = limit(limited)
+        self.limited = limited
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and (scope["path"].rstrip("/") or "/") in LIMITED_PATHS
+        ):
+            await self.limited(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _Limiter(RateLimitMiddleware):
@@ -136,8 +160,9 @@ def rate_limit_middleware(settings: Settings) -> list[DefineMiddleware]:
             },
         ),
     ]
-    return [
+    limits = [
         RateLimitConfig(rate_limit=rate, store=STORE, **options).middleware  # type: ignore[arg-type]
         for rate, options in configs
         if rate is not None
     ]
+    return [DefineMiddleware(OnlyWhereLimited, limits=limits)] if limits else []

@@ -1,7 +1,15 @@
 """Server-rendered HTML pages (Jinja + htmx); controllers listed for the app factory."""
 
+from imageuploader.web.pages.account import AccountPages
 from imageuploader.web.pages.admin import AdminPages
 from imageuploader.web.pages.images import GalleryPages, ImagePages, UploadPages
 from imageuploader.web.pages.login import LoginPages
 
-PAGE_CONTROLLERS: list[type] = [LoginPages, GalleryPages, UploadPages, ImagePages, AdminPages]
+PAGE_CONTROLLERS: list[type] = [
+    LoginPages,
+    AccountPages,
+    GalleryPages,
+    UploadPages,
+    ImagePages,
+    AdminPages,
+]
