@@ -38,6 +38,7 @@ from bench import (
     reads,
     rendition_set,
     report,
+    s3_delivery,
     seaweedfs,
     throughput,
     upload,
@@ -47,7 +48,7 @@ from bench.processes import Server
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SECTIONS = ("set", "upload", "workers", "reads")
+SECTIONS = ("set", "upload", "workers", "reads", "delivery")
 
 
 def log(message: str) -> None:
@@ -246,6 +247,15 @@ def main(argv: list[str] | None = None) -> int:
             floor_figures(args, work, figures)
         if "workers" in args.only:
             worker_figures(args, work, figures)
+        if "delivery" in args.only:
+            log("S3 delivery: redirect and stream ...")
+            figures["s3_delivery"] = s3_delivery.measure(
+                work,
+                photos.photo_file(work, *photos.MP12),
+                seconds=args.read_seconds,
+                rounds=args.rounds,
+                log=log,
+            )
     figures["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     figures["seconds"] = round(time.monotonic() - started, 1)
     found = report.targets(figures)
@@ -258,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# imageuploader benchmark ({machine_line})\n")
     print(report.tables(figures, found))
     print()
+    if "s3_delivery" in figures:
+        print(s3_delivery.table(figures["s3_delivery"]))
+        print()
     print(json.dumps(figures, separators=(",", ":"), default=str))
     return 1 if args.strict and not all(t.passed for t in found) else 0
 

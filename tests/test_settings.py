@@ -68,6 +68,10 @@ def test_values_are_parsed() -> None:
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"S3_DELIVERY": "proxy"}, "S3_DELIVERY"),
+        ({"S3_REDIRECT_WINDOW": "5"}, "S3_REDIRECT_WINDOW"),
+        ({"S3_REDIRECT_WINDOW": "90000"}, "S3_REDIRECT_WINDOW"),
+        ({"S3_REDIRECT_WINDOW": "soon"}, "S3_REDIRECT_WINDOW"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -121,3 +125,20 @@ def test_settings_are_immutable() -> None:
 def test_image_cache_is_shared_with_separate_workers(broker, cache, expected) -> None:
     env = {"BROKER_URL": broker, **({"CACHE_URL": cache} if cache else {})}
     assert Settings.from_env(env).image_cache_url == expected
+
+
+S3_ENV = {"STORAGE_URL": "http://k:s@127.0.0.1:8333", "S3_BUCKETS": "a"}
+
+
+@pytest.mark.parametrize(
+    ("env", "window"),
+    [
+        ({}, None),  # local files are always streamed
+        ({"S3_DELIVERY": "redirect"}, None),
+        (S3_ENV, 300),  # S3 redirects by default
+        ({**S3_ENV, "S3_REDIRECT_WINDOW": "60"}, 60),
+        ({**S3_ENV, "S3_DELIVERY": "stream"}, None),
+    ],
+)
+def test_media_redirect_window(env: dict[str, str], window: int | None) -> None:
+    assert Settings.from_env(env).media_redirect_window == window

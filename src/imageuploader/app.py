@@ -161,7 +161,7 @@ def create_app(
         dependencies=dependencies(services),
         template_config=templates,
         exception_handlers=exception_handlers(),
-        before_send=[security_headers(settings)],
+        before_send=[security_headers(settings, services.media.redirect_origin)],
         # Enforced while the body streams in; the exact file limit is checked after.
         request_max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         openapi_config=OpenAPIConfig(

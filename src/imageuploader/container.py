@@ -145,7 +145,7 @@ def build_services(
         sizes=SizeService(events),
         images=images,
         uploads=UploadService(settings, storage, jobs, cache, images),
-        media=MediaService(storage),
+        media=MediaService(storage, redirect_window=settings.media_redirect_window, clock=clock),
         links=LinkService(storage, settings.secret_key, clock=clock, owners=accounts),
     )
 

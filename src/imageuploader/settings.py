@@ -37,6 +37,10 @@ class Settings:
     storage_url: str = ""
     s3_buckets: tuple[str, ...] = ()
     s3_public_url: str | None = None
+    # How /media and /s/ hand out S3 objects: a redirect to a presigned URL, or
+    # the bytes streamed through the app.
+    s3_delivery: str = "redirect"
+    s3_redirect_window: int = 300
     cache_url: str | None = None
     secret_key: str = field(default="", repr=False)
     admin_username: str = "admin"
@@ -82,6 +86,18 @@ class Settings:
         if self.shared_redis_url:
             return "redis"
         return "memory" if self.cache_url == "memory://" else "file"
+
+    @property
+    def uses_s3(self) -> bool:
+        return not self.storage_url.startswith("file")
+
+    @property
+    def media_redirect_window(self) -> int | None:
+        """Seconds of one presigned-URL window when media is delivered by redirect,
+        None when the app streams the bytes (local storage, or S3_DELIVERY=stream)."""
+        if self.uses_s3 and self.s3_delivery == "redirect":
+            return self.s3_redirect_window
+        return None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -136,6 +152,9 @@ class Settings:
             storage_url=storage_url,
             s3_buckets=buckets,
             s3_public_url=public_url,
+            s3_delivery=_choice(environ, "S3_DELIVERY", "redirect", ("redirect", "stream")),
+            # A URL lives two windows (at most 7 days for S3): up to a day each.
+            s3_redirect_window=_int(environ, "S3_REDIRECT_WINDOW", 300, 10, 86400),
             cache_url=cache_url,
             secret_key=secret_key,
             admin_username=environ.get("ADMIN_USERNAME") or "admin",

@@ -95,7 +95,10 @@ def test_upload_renditions_links_cache_and_metrics(stack: Stack) -> None:
         assert item["renditions"][1]["status"] == "ready", item
         detail = web.get(f"/api/images/{image['id']}", headers=erin).json()
         assert {x["status"] for x in detail["renditions"]} == {"ready"}
-        r = web.get(f"/media/{image['id']}/h400", headers=erin)
+        # S3 media are delivered by a redirect to a presigned URL (the default).
+        r = web.get(f"/media/{image['id']}/h400", headers=erin, follow_redirects=True)
+        assert [h.status_code for h in r.history] == [307]
+        assert str(r.url).startswith(stack.env["S3_PUBLIC_URL"])
         assert r.status_code == 200
         assert pyvips.Image.new_from_buffer(r.content, "").height == 400
 

@@ -54,7 +54,12 @@ def clock() -> Clock:
 
 @pytest.fixture(params=["local"])
 def storage_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Local storage by default; `indirect` parametrize with "s3" for the S3 path."""
+    """Local storage by default; `indirect` parametrize with "s3" for the S3 path.
+
+    "s3" streams media through the app, because these tests read the bytes with
+    the in-process test client, which cannot follow a redirect to another
+    server; "s3-redirect" keeps the production default (a presigned redirect).
+    """
     if request.param == "local":
         return {}
     server = request.getfixturevalue("seaweedfs")
@@ -64,6 +69,7 @@ def storage_env(request: pytest.FixtureRequest) -> dict[str, str]:
         "STORAGE_URL": server.storage_url,
         "S3_BUCKETS": ",".join(f"img{run}-{i}" for i in range(4)),
         "S3_PUBLIC_URL": server.url,
+        "S3_DELIVERY": "redirect" if request.param == "s3-redirect" else "stream",
     }
 
 

@@ -94,6 +94,21 @@ def test_open_streams_in_chunks(backend: Backend) -> None:
     assert b"".join(chunks) == data
 
 
+@pytest.mark.parametrize(
+    ("offset", "length"),
+    [(0, 10), (70_000, None), (1, 150_000), (199_990, 10), (199_999, 500), (5, 0)],
+)
+def test_open_reads_a_byte_range(backend: Backend, offset: int, length: int | None) -> None:
+    data = payload(200_000, seed=3)
+    backend.storage.put(backend.home, "r/original", data, "image/png")
+    stream, size = backend.storage.open(backend.home, "r/original", offset=offset, length=length)
+    with stream:
+        got = b"".join(stream)
+    expected = data[offset:] if length is None else data[offset : offset + length]
+    assert got == expected
+    assert size == len(expected)
+
+
 def test_open_can_be_closed_early(backend: Backend) -> None:
     backend.storage.put(backend.home, "k/original", payload(200_000), "image/png")
     stream, _ = backend.storage.open(backend.home, "k/original")

@@ -88,6 +88,7 @@ class LinkService:
                 found.key,
                 timedelta(seconds=seconds),
                 response_content_type=found.content_type,
+                response_content_disposition=found.disposition,
             )
         )
         if url is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Iterable
 
 import anyio
 
@@ -13,6 +15,19 @@ from imageuploader.storage import Storage, StorageError
 log = logging.getLogger(__name__)
 
 StoredObject = tuple[str, bytes, str]  # key, body, content type
+
+
+def digest(data: bytes) -> str:
+    """The content digest kept beside each stored object; delivery's strong ETag."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_chunks(chunks: Iterable[bytes]) -> str:
+    """`digest` of bytes read in chunks (a stored object, without holding it whole)."""
+    hasher = hashlib.sha256()
+    for chunk in chunks:
+        hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def image_keys(image_id: str, slugs: list[str]) -> list[str]:

@@ -39,6 +39,7 @@ class ImageRecord:
     original_key: str
     intermediate_key: str | None
     created_at: datetime
+    digest: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -68,6 +69,7 @@ class RenditionRecord:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    digest: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:

@@ -12,7 +12,7 @@ import anyio
 
 from imageuploader import imaging
 from imageuploader.clock import utcnow
-from imageuploader.images import keys
+from imageuploader.images import keys, objects
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.records import RenditionStatus
@@ -80,11 +80,12 @@ def _render(ctx: WorkerContext, job: RenderJob, spec: imaging.SizeSpec) -> imagi
 
 def _render_and_store(
     ctx: WorkerContext, job: RenderJob, spec: imaging.SizeSpec
-) -> imaging.Rendered:
-    """One thread hop for both (each hop is a GIL hand-over on a busy worker core)."""
+) -> tuple[imaging.Rendered, str]:
+    """One thread hop for all three (each hop is a GIL hand-over on a busy worker core);
+    returns the rendition and the digest of the bytes stored."""
     rendered = _render(ctx, job, spec)
     ctx.storage.put(job.location, job.key, rendered.data, rendered.content_type)
-    return rendered
+    return rendered, objects.digest(rendered.data)
 
 
 async def _invalidate(ctx: WorkerContext, owner: int | None) -> None:
@@ -121,7 +122,7 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
         await _fail(job.rendition_id, job.slug, f"The size {job.slug!r} no longer exists.")
         return "failed"
     try:
-        rendered = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
+        rendered, digest = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
     except PERMANENT as exc:
         await _fail(job.rendition_id, job.slug, _describe(exc))
         return "failed"
@@ -134,6 +135,7 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
                 Rendition.bytes: len(rendered.data),
                 Rendition.format: rendered.format,
                 Rendition.key: job.key,
+                Rendition.digest: digest,
                 Rendition.error: None,
                 Rendition.attempts: job.attempts + 1,
                 Rendition.updated_at: utcnow(),

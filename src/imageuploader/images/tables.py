@@ -34,6 +34,8 @@ class Image(Table, tablename="images"):
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz(index=True)
+    # SHA-256 of the stored original, taken when it is written: its strong ETag.
+    digest = Varchar(length=64, null=True, default=None)
 
 
 class Rendition(Table, tablename="renditions"):
@@ -51,3 +53,6 @@ class Rendition(Table, tablename="renditions"):
     attempts = Integer(default=0)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # SHA-256 of the stored bytes, taken when they are written: a remake with other
+    # bytes gets another digest, hence another ETag.
+    digest = Varchar(length=64, null=True, default=None)

@@ -31,6 +31,9 @@ class Processed:
     info: imaging.ImageInfo
     primary: imaging.Rendered
     intermediate: bytes
+    # Digests of the original and of the primary rendition, as stored.
+    digest: str
+    primary_digest: str
     # Other sizes of the plan whose output is the primary's, pixel for pixel (Studio's
     # very-high and high on a landscape photo): stored now instead of made again.
     twins: tuple[str, ...] = ()
@@ -62,6 +65,8 @@ def _process(
         info=info,
         primary=rendered,
         intermediate=imaging.encode_intermediate(decoded),
+        digest=objects.digest(data),
+        primary_digest=objects.digest(rendered.data),
         twins=tuple(imaging.twins(specs, primary, info.oriented_width, info.oriented_height)),
     )
 
@@ -137,8 +142,11 @@ class UploadService:
             await objects.delete_logged(self.storage, location, [k for k, _, _ in stored])
             raise
         await self.cache.invalidate(user.id)
+        # The answer shows what this request made: read before the workers may
+        # start, so a fast worker cannot make it depend on timing.
+        answer = await self.library.get(user, image_id)
         await self.jobs.send_each(renditions.make_rendition, pending)
-        return await self.library.get(user, image_id)
+        return answer
 
     async def _insert(
         self,
@@ -169,6 +177,7 @@ class UploadService:
                     original_key=keys.original_key(image_id),
                     intermediate_key=keys.intermediate_key(image_id),
                     created_at=now,
+                    digest=done.digest,
                 )
             )
             rows = [
@@ -191,6 +200,7 @@ class UploadService:
                     key=keys.rendition_key(image_id, slug),
                     created_at=now,
                     updated_at=now,
+                    digest=done.primary_digest,
                 )
                 for slug in plan.sizes
             ]

@@ -6,7 +6,7 @@ import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -152,8 +152,11 @@ class Storage(Protocol):
         """Return the whole object; ObjectNotFound if absent."""
         ...
 
-    def open(self, location: str, key: str) -> tuple[ObjectStream, int]:
-        """Return a chunk stream and the object size, for streaming large objects."""
+    def open(
+        self, location: str, key: str, *, offset: int = 0, length: int | None = None
+    ) -> tuple[ObjectStream, int]:
+        """A chunk stream of the object, from byte `offset` for `length` bytes (None: to
+        the end), and how many bytes it yields (the object size when whole)."""
         ...
 
     def stat(self, location: str, key: str) -> ObjectInfo:
@@ -183,8 +186,15 @@ class Storage(Protocol):
         expires: timedelta,
         *,
         response_content_type: str | None = None,
+        response_content_disposition: str | None = None,
+        signed_at: datetime | None = None,
     ) -> str | None:
-        """A time-limited public GET URL, or None if the backend cannot make one."""
+        """A time-limited public GET URL, or None if the backend cannot make one.
+
+        The response headers it names are sent by the server with the object; the URL
+        is valid for `expires` from `signed_at` (default: now), so the same arguments
+        give the same URL.
+        """
         ...
 
     def ensure_ready(self) -> None:

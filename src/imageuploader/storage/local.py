@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,7 +112,9 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(location, key) from None
 
-    def open(self, location: str, key: str) -> tuple[ObjectStream, int]:
+    def open(
+        self, location: str, key: str, *, offset: int = 0, length: int | None = None
+    ) -> tuple[ObjectStream, int]:
         path = self._path(location, key)
         try:
             # Opened now, not on first iteration, so a missing file is
@@ -121,7 +123,19 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(location, key) from None
         size = os.fstat(f.fileno()).st_size
-        return ObjectStream(f.read, f.close), size
+        if offset == 0 and length is None:
+            return ObjectStream(f.read, f.close), size
+        f.seek(offset)
+        left = max(0, size - offset) if length is None else max(0, min(length, size - offset))
+        total = left
+
+        def read(n: int) -> bytes:
+            nonlocal left
+            chunk = f.read(left if n < 0 else min(n, left)) if left > 0 else b""
+            left -= len(chunk)
+            return chunk
+
+        return ObjectStream(read, f.close), total
 
     def stat(self, location: str, key: str) -> ObjectInfo:
         path = self._path(location, key)
@@ -201,6 +215,8 @@ class LocalStorage:
         expires: timedelta,
         *,
         response_content_type: str | None = None,
+        response_content_disposition: str | None = None,
+        signed_at: datetime | None = None,
     ) -> str | None:
         """Local files have no public URL; the app signs its own links."""
         return None

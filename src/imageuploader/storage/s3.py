@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -144,9 +144,17 @@ class S3Storage:
             response.close()
             response.release_conn()
 
-    def open(self, location: str, key: str) -> tuple[ObjectStream, int]:
+    def open(
+        self, location: str, key: str, *, offset: int = 0, length: int | None = None
+    ) -> tuple[ObjectStream, int]:
         validate_key(key)
-        response = self._call(location, key, lambda: self._client.get_object(location, key))
+        if length == 0:
+            return ObjectStream(lambda n: b"", lambda: None), 0  # S3 reads 0 as "to the end"
+        response = self._call(
+            location,
+            key,
+            lambda: self._client.get_object(location, key, offset=offset, length=length or 0),
+        )
         size = int(response.headers.get("Content-Length", "0"))
 
         def read(n: int) -> bytes:
@@ -217,14 +225,25 @@ class S3Storage:
         expires: timedelta,
         *,
         response_content_type: str | None = None,
+        response_content_disposition: str | None = None,
+        signed_at: datetime | None = None,
     ) -> str:
         """A presigned GET for the public endpoint; computed locally, no request is made."""
         validate_key(key)
-        headers = (
-            {"response-content-type": response_content_type} if response_content_type else None
-        )
+        headers = {
+            name: value
+            for name, value in (
+                ("response-content-type", response_content_type),
+                ("response-content-disposition", response_content_disposition),
+            )
+            if value
+        }
         return self._public.presigned_get_object(
-            location, key, expires=expires, response_headers=headers
+            location,
+            key,
+            expires=expires,
+            response_headers=headers or None,
+            request_date=signed_at,
         )
 
     def ensure_ready(self) -> None:

@@ -161,6 +161,8 @@ def session_auth(session_config: ServerSideSessionConfig) -> DefineMiddleware:
         session_backend_config=session_config,
         authentication_middleware_class=TokenOrSessionMiddleware,
         exclude=PUBLIC_PATHS,
+        # Litestar skips HEAD by default; /media answers HEAD and must know who asks.
+        exclude_http_methods=["OPTIONS"],
     )
     return DefineMiddleware(CookieSessionAuth, config=config)
 

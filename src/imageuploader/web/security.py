@@ -62,11 +62,28 @@ def _is_docs_page(path: str) -> bool:
     return path.startswith("/schema") and not path.endswith((".json", ".yaml", ".yml"))
 
 
-def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook: it sees every response, errors and 404s included."""
+def content_security_policy(media_origin: str | None) -> str:
+    """The pages' policy; images may also come from where media redirects lead."""
+    if not media_origin:
+        return CONTENT_SECURITY_POLICY
+    scheme, _, host = media_origin.partition("://")
+    # AWS serves presigned URLs from BUCKET.<host> (virtual-host style).
+    extra = f"{media_origin} {scheme}://*.{host}"
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data: blob:", f"img-src 'self' data: blob: {extra}"
+    )
+
+
+def security_headers(
+    settings: Settings, media_origin: str | None = None
+) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: it sees every response, errors and 404s included.
+
+    `media_origin`: the S3 origin /media redirects to, if it does."""
     headers = dict(BASE_HEADERS)
     if settings.production:
         headers["Strict-Transport-Security"] = HSTS
+    page_policy = content_security_policy(media_origin)
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -78,6 +95,6 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
                 out[name] = value
         if "Content-Security-Policy" not in out:
             docs = _is_docs_page(scope.get("path", ""))
-            out["Content-Security-Policy"] = DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+            out["Content-Security-Policy"] = DOCS_POLICY if docs else page_policy
 
     return add_headers

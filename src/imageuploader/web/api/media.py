@@ -2,46 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath
-from litestar.response import Stream
+from litestar.params import FromPath, QueryParameter
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.links import LinkService
-from imageuploader.images.media import MediaService, Opened
+from imageuploader.images.media import MediaService
+from imageuploader.web import delivery
 
-
-def stream_object(found: Opened, max_age: int) -> Stream:
-    """Stored bytes with their real type; never sniffed, never rendered as a page."""
-    return Stream(
-        found.chunks,
-        media_type=found.content_type,
-        headers={
-            "Content-Length": str(found.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="{found.filename}"',
-            "Cache-Control": f"private, max-age={max_age}",
-        },
-    )
+GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
 
 class MediaController(Controller):
     path = "/media"
     tags = ["media"]
 
-    @get("/{image_id:str}/{slug:str}")
+    @route("/{image_id:str}/{slug:str}", http_method=GET_HEAD)
     async def media(
         self,
         request: Request[CurrentUser, Any, Any],
         image_id: FromPath[str],
         slug: FromPath[str],
         media: NamedDependency[MediaService],
-    ) -> Stream:
-        """The original or a rendition, for its owner (or an admin) on a plan that has it."""
-        return stream_object(await media.open(request.user, image_id, slug), max_age=3600)
+        version: Annotated[str | None, QueryParameter(name="v", max_length=64)] = None,
+    ) -> Response[Any]:
+        """The original or a rendition, for its owner (or an admin) on a plan that has it.
+
+        With S3 delivery by redirect, a 307 to a presigned URL; otherwise the bytes,
+        with ETag, Last-Modified, conditional requests and single byte ranges.
+        """
+        found = await media.find(request.user, image_id, slug)
+        if url := media.redirect_url(found):
+            return delivery.redirect(url, f"private, max-age={media.redirect_fresh_for()}")
+        cache_control = delivery.cache_control_private(found, version)
+        return await delivery.serve(request, media, found, cache_control)
 
 
 class SharedLinkController(Controller):
@@ -50,14 +47,18 @@ class SharedLinkController(Controller):
     path = "/s"
     tags = ["media"]
 
-    @get("/{token:str}", exclude_from_auth=True, security=[])
+    @route("/{token:str}", http_method=GET_HEAD, exclude_from_auth=True, security=[])
     async def shared(
         self,
+        request: Request[Any, Any, Any],
         token: FromPath[str],
         links: NamedDependency[LinkService],
         media: NamedDependency[MediaService],
-    ) -> Stream:
+    ) -> Response[Any]:
         """The object an expiring link grants, without login, until it expires."""
         found, target = await links.resolve(token)
         left = int((target.expires_at - links.clock()).total_seconds())
-        return stream_object(await media.open_located(found), max_age=max(0, left))
+        if url := media.redirect_url(found, not_after=target.expires_at):
+            fresh = min(left, media.redirect_fresh_for())
+            return delivery.redirect(url, delivery.cache_control_shared(fresh))
+        return await delivery.serve(request, media, found, delivery.cache_control_shared(left))
