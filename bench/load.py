@@ -10,6 +10,7 @@ lives in a temporary directory and is killed at the end.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -27,6 +28,7 @@ import psutil
 
 # The process helpers are shared with the fault tests (one place that knows how to
 # start and kill the stack).
+from bench.photos import tagged
 from tests.faults.conftest import photo, query, reset_database
 from tests.faults.stack import PrivatePostgres, Processes, free_port
 
@@ -139,7 +141,8 @@ def _user(base: str) -> dict[str, str]:
     )
     r.raise_for_status()
     admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    user = {"username": "load", "password": "load-password", "plan": "Premium"}
+    # Enterprise: Premium's two sizes without its 1000-image limit, which a long run reaches.
+    user = {"username": "load", "password": "load-password", "plan": "Enterprise"}
     httpx.post(f"{base}/api/admin/users", json=user, headers=admin, timeout=60).raise_for_status()
     login = {"username": user["username"], "password": user["password"]}
     r = httpx.post(f"{base}/api/auth/token", json=login, timeout=60)
@@ -150,6 +153,8 @@ def _user(base: str) -> dict[str, str]:
 def _drive(base: str, headers: dict, seconds: float, uploaders: int, readers: int) -> Recorder:
     rec = Recorder()
     bodies = [photo(seed=i) for i in range(8)]  # 640x480 JPEGs
+    # Each upload distinct bytes: the same bytes again would be answered as a duplicate.
+    tags = itertools.count()
     deadline = time.monotonic() + seconds
 
     def timed(client: httpx.Client, kind: str, method: str, url: str, **kw) -> httpx.Response:
@@ -162,7 +167,7 @@ def _drive(base: str, headers: dict, seconds: float, uploaders: int, readers: in
         with httpx.Client(base_url=base, timeout=120) as client:
             while time.monotonic() < deadline:
                 try:
-                    body = bodies[n % len(bodies)]
+                    body = tagged(bodies[n % len(bodies)], next(tags))
                     files = {"file": ("p.jpg", body, "image/jpeg")}
                     r = timed(client, "upload", "POST", "/api/images", files=files)
                     if r.status_code == 201:

@@ -182,7 +182,18 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     return make
 
 
-APP_TABLES = ["renditions", "images", "api_tokens", "plan_sizes", "users", "plans", "sizes"]
+APP_TABLES = [
+    "webhook_attempts",
+    "webhook_messages",
+    "webhooks",
+    "renditions",
+    "images",
+    "api_tokens",
+    "plan_sizes",
+    "users",
+    "plans",
+    "sizes",
+]
 _migrated: set[str] = set()
 
 

@@ -127,6 +127,20 @@ def test_image_cache_is_shared_with_separate_workers(broker, cache, expected) ->
     assert Settings.from_env(env).image_cache_url == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, False), ("", False), ("false", False), ("0", False), ("true", True), ("YES", True)],
+)
+def test_webhook_allow_private(raw: str | None, expected: bool) -> None:
+    env = {} if raw is None else {"WEBHOOK_ALLOW_PRIVATE": raw}
+    assert Settings.from_env(env).webhook_allow_private is expected
+
+
+def test_webhook_allow_private_refuses_other_words() -> None:
+    with pytest.raises(ConfigError, match=r"^WEBHOOK_ALLOW_PRIVATE: expected true or false"):
+        Settings.from_env({"WEBHOOK_ALLOW_PRIVATE": "maybe"})
+
+
 S3_ENV = {"STORAGE_URL": "http://k:s@127.0.0.1:8333", "S3_BUCKETS": "a"}
 
 

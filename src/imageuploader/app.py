@@ -41,6 +41,7 @@ from imageuploader.web.request_id import RequestIdMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
+from imageuploader.webhooks.recovery import requeue_pending
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,16 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             async with anyio.create_task_group() as tg:
                 # In-process queues do not survive a restart: queue all pending work now.
                 first = timedelta(0) if settings.queue_in_process else older
-                await reconcile_once(services.jobs, first)
-                tg.start_soon(reconcile_forever, services.jobs, older, min(60.0, older.seconds / 2))
+                await reconcile_once(services.jobs, first, services.storage)
+                if settings.queue_in_process:
+                    await requeue_pending(services.jobs)
+                tg.start_soon(
+                    reconcile_forever,
+                    services.jobs,
+                    older,
+                    min(60.0, older.seconds / 2),
+                    services.storage,
+                )
                 yield
                 tg.cancel_scope.cancel()
         finally:

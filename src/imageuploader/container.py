@@ -36,6 +36,8 @@ from imageuploader.settings import ConfigError, Settings
 from imageuploader.storage import Storage, storage_from_url
 from imageuploader.tasks.actors import Actors, declare_actors
 from imageuploader.tasks.broker import make_broker
+from imageuploader.webhooks import listeners as webhook_listeners
+from imageuploader.webhooks.service import WebhookService
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Services:
     uploads: UploadService
     media: MediaService
     links: LinkService
+    webhooks: WebhookService
 
 
 def make_storage(settings: Settings) -> Storage:
@@ -121,13 +124,20 @@ def build_services(
     # One cache object for the app and its in-process workers (memory://).
     cache = make_image_cache(settings)
     jobs = Jobs()
+    events = EventBus()
     worker = WorkerContext(
-        storage=storage, max_pixels=settings.max_pixels, jobs=jobs, cache=cache, prepare=prepare
+        storage=storage,
+        max_pixels=settings.max_pixels,
+        jobs=jobs,
+        cache=cache,
+        prepare=prepare,
+        events=events,
+        webhook_allow_private=settings.webhook_allow_private,
     )
     actors = declare_actors(broker, worker)
-    events = EventBus()
     listeners.subscribe(events, jobs)
-    images = ImageLibrary(storage, cache)
+    images = ImageLibrary(storage, cache, events)
+    webhook_listeners.subscribe(events, webhook_listeners.Dispatcher(images, jobs))
     accounts = make_account_cache(settings)
     return Services(
         settings=settings,
@@ -141,12 +151,13 @@ def build_services(
         events=events,
         worker=worker,
         users=UserService(events, accounts),
-        plans=PlanService(events, accounts),
+        plans=PlanService(events, accounts, settings.max_upload_bytes),
         sizes=SizeService(events),
         images=images,
-        uploads=UploadService(settings, storage, jobs, cache, images),
+        uploads=UploadService(settings, storage, jobs, cache, images, events),
         media=MediaService(storage, redirect_window=settings.media_redirect_window, clock=clock),
         links=LinkService(storage, settings.secret_key, clock=clock, owners=accounts),
+        webhooks=WebhookService(allow_private=settings.webhook_allow_private),
     )
 
 

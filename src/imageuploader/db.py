@@ -41,8 +41,9 @@ def all_tables() -> list[type]:
 
     from imageuploader.accounts.piccolo_app import APP_CONFIG as accounts
     from imageuploader.images.piccolo_app import APP_CONFIG as images
+    from imageuploader.webhooks.piccolo_app import APP_CONFIG as webhooks
 
-    return [*accounts.table_classes, *images.table_classes, Migration]
+    return [*accounts.table_classes, *images.table_classes, *webhooks.table_classes, Migration]
 
 
 def use_engine(engine: Engine) -> None:

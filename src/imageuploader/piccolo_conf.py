@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "imageuploader.accounts.piccolo_app",
         "imageuploader.images.piccolo_app",
+        "imageuploader.webhooks.piccolo_app",
     ]
 )
 

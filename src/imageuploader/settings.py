@@ -55,6 +55,8 @@ class Settings:
     rate_limit_login_per_ip: Rate = ("minute", 30)
     rate_limit_login_per_username: Rate = ("minute", 10)
     rate_limit_uploads_per_user: Rate = ("minute", 120)
+    # Webhooks to private, loopback and link-local addresses (a receiver on this machine).
+    webhook_allow_private: bool = False
 
     @property
     def production(self) -> bool:
@@ -173,6 +175,7 @@ class Settings:
             rate_limit_uploads_per_user=_rate(
                 environ, "RATE_LIMIT_UPLOADS_PER_USER", ("minute", 120)
             ),
+            webhook_allow_private=_flag(environ, "WEBHOOK_ALLOW_PRIVATE"),
         )
 
     @property
@@ -216,6 +219,15 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     if not low <= value <= high:
         raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
     return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = (environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

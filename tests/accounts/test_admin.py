@@ -53,6 +53,9 @@ async def test_plan_crud_and_rules(client: AsyncTestClient, admin_headers) -> No
         "name": "Tiny",
         "sizes": ["low", "h200"],
         "primary_size": "low",
+        "max_images": None,
+        "max_bytes": None,
+        "max_upload_bytes": None,
         "original_link": False,
         "expiring_links": True,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -45,10 +46,14 @@ def photo(width: int = 320, height: int = 240) -> bytes:
     return image.cast("uchar").copy(interpretation="srgb").write_to_buffer(".jpg")
 
 
+_uploads = itertools.count()
+
+
 async def upload(client: AsyncTestClient, headers: dict[str, str], caption: str = "") -> dict:
+    # Distinct bytes each time: the same bytes again would be the same image.
     r = await client.post(
         "/api/images",
-        files={"file": ("p.jpg", photo(), "image/jpeg")},
+        files={"file": ("p.jpg", photo(320 + next(_uploads) % 64), "image/jpeg")},
         data={"caption": caption},
         headers=headers,
     )

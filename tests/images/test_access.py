@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import photo
+
 pytestmark = pytest.mark.usefixtures("settings")
 
 WHO = ("anonymous", "other", "owner", "admin")
@@ -53,7 +55,7 @@ async def test_access_matrix(
 
     url = path.format(id=image["id"], owner="owner")
     if method == "POST" and path == "/api/images":
-        resp = await upload(headers)
+        resp = await upload(headers, photo(600, 400))  # not the owner's bytes again
     else:
         resp = await client.request(method, url, json=body, headers=headers)
     assert resp.status_code == expected, resp.text

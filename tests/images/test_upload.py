@@ -141,7 +141,10 @@ async def test_caption_resolution_and_alpha(client, make_user, upload, wait_done
 
 async def test_list_is_newest_first_and_paginated(client, make_user, upload) -> None:
     headers = await make_user("lin", plan="Basic")
-    ids = [(await upload(headers, caption=f"n{i}")).json()["id"] for i in range(5)]
+    # Distinct bytes: the same bytes again would be the same image.
+    ids = [
+        (await upload(headers, photo(640 + i, 480), caption=f"n{i}")).json()["id"] for i in range(5)
+    ]
     page1 = (await client.get("/api/images?per_page=2", headers=headers)).json()
     page3 = (await client.get("/api/images?per_page=2&page=3", headers=headers)).json()
     assert page1["total"] == 5

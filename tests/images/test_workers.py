@@ -128,8 +128,8 @@ async def test_reconciler_requeues_lost_messages(
 ) -> None:
     headers = await make_user("rex", plan="Studio")
     ids = []
-    for _ in range(3):
-        r = await upload(headers, photo(800, 600))
+    for n in range(3):
+        r = await upload(headers, photo(800 + n, 600))
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     # The broker loses every queued message (a restart without persistence).

@@ -26,4 +26,4 @@ def test_short_load_run_has_no_5xx_and_loses_nothing() -> None:
     assert summary["client_errors"] == [], summary
     assert summary["all_complete"], summary
     assert summary["renditions_failed"] == 0, summary
-    assert summary["renditions"] == 2 * summary["accepted_uploads"], summary  # Premium
+    assert summary["renditions"] == 2 * summary["accepted_uploads"], summary  # h200, h400

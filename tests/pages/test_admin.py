@@ -31,7 +31,12 @@ async def admin(login: LogIn) -> Browser:
 
 async def test_admins_see_the_admin_link(admin: Browser) -> None:
     page = await admin.page("/")
-    assert [a["href"] for a in page.select("header nav a")] == ["/", "/upload", "/admin/users"]
+    assert [a["href"] for a in page.select("header nav a")] == [
+        "/",
+        "/upload",
+        "/webhooks",
+        "/admin/users",
+    ]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)

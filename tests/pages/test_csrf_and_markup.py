@@ -20,6 +20,7 @@ FORM_POSTS = [
     "/images/{id}/links",
     "/images/{id}/delete",
     "/logout",
+    "/webhooks",
 ]
 
 
@@ -33,7 +34,15 @@ async def admin_with_image(login: LogIn) -> tuple[Browser, str]:
 
 
 async def _pages(browser: Browser, image_id: str) -> dict[str, BeautifulSoup]:
-    paths = ["/", "/upload", f"/images/{image_id}", "/admin/users", "/admin/plans", "/admin/sizes"]
+    paths = [
+        "/",
+        "/upload",
+        f"/images/{image_id}",
+        "/admin/users",
+        "/admin/plans",
+        "/admin/sizes",
+        "/webhooks",
+    ]
     return {p: await browser.page(p) for p in paths}
 
 

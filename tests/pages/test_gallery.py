@@ -18,7 +18,7 @@ async def test_an_empty_gallery_points_to_the_upload_page(login: LogIn) -> None:
     assert page.select("ul.gallery li") == []
     assert page.select_one(".empty a")["href"] == "/upload"
     nav = [a["href"] for a in page.select("header nav a")]
-    assert nav == ["/", "/upload"]
+    assert nav == ["/", "/upload", "/webhooks"]
 
 
 async def test_cards_newest_first_with_caption_size_status_and_thumbnail(login: LogIn) -> None:
@@ -72,7 +72,7 @@ async def test_a_script_caption_is_shown_as_text(login: LogIn) -> None:
 
 async def test_pages_of_twelve(login: LogIn) -> None:
     alice = await login("alice", plan="Basic")
-    ids = [await _upload(alice, f"n{i}") for i in range(PER_PAGE + 1)]
+    ids = [await _upload(alice, f"n{i}", (64 + i, 48)) for i in range(PER_PAGE + 1)]
     first = await alice.page("/")
     assert len(first.select("li.tile")) == PER_PAGE
     assert first.select_one(".pager a[rel=next]")["href"] == "/?page=2"

@@ -45,7 +45,8 @@ async def serving(settings: Settings) -> AsyncIterator[AsyncTestClient]:
         yield client
 
 
-def photo() -> bytes:
+def photo(shade: int = 90) -> bytes:
+    """A tiny JPEG; a different `shade` gives different bytes (not a duplicate)."""
     xy = pyvips.Image.xyz(64, 48)
-    image = (xy[0] * 4).bandjoin([xy[1] * 5, xy[0] * 0 + 90])
+    image = (xy[0] * 4).bandjoin([xy[1] * 5, xy[0] * 0 + shade % 256])
     return image.cast("uchar").copy(interpretation="srgb").write_to_buffer(".jpg")

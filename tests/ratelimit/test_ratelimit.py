@@ -114,8 +114,10 @@ async def test_uploads_are_limited_per_user(limited_settings: Callable[..., Sett
         alice = await bearer(client, "alice", "secret-pass")
         bob = await bearer(client, "bob", "secret-pass")
 
+        shades = iter(range(256))
+
         async def send(headers: dict[str, str]) -> httpx.Response:
-            files = {"file": ("p.jpg", photo(), "image/jpeg")}
+            files = {"file": ("p.jpg", photo(next(shades)), "image/jpeg")}
             return await client.post("/api/images", files=files, headers=headers)
 
         for _ in range(2):

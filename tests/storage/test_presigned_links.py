@@ -77,6 +77,31 @@ def test_link_can_name_the_response_type(storage: S3Storage) -> None:
     assert r.headers["content-type"] == "image/webp"
 
 
+def test_link_signed_at_a_fixed_time_is_the_same_url_and_names_the_disposition(
+    storage: S3Storage,
+) -> None:
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+
+    def make() -> str:
+        return storage.presign_get(
+            storage.buckets[0],
+            KEY,
+            timedelta(seconds=600),
+            response_content_type="image/jpeg",
+            response_content_disposition='inline; filename="a.jpg"',
+            signed_at=at,
+        )
+
+    url = make()
+    assert make() == url
+    assert query_of(url)["X-Amz-Date"] == at.strftime("%Y%m%dT%H%M%SZ")
+    r = httpx.get(url)
+    assert r.status_code == 200, said(r)
+    assert r.headers["content-disposition"] == 'inline; filename="a.jpg"'
+    r = httpx.get(with_query(url, **{"response-content-disposition": "attachment"}))
+    assert r.status_code == 403, said(r)
+
+
 def test_changed_signature_is_refused(storage: S3Storage) -> None:
     url = storage.presign_get(storage.buckets[0], KEY, timedelta(seconds=600))
     assert httpx.get(url).status_code == 200

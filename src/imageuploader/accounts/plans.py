@@ -25,6 +25,9 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
         Plan.original_link,
         Plan.expiring_links,
         Plan.primary_size.slug.as_alias("primary"),
+        Plan.max_images,
+        Plan.max_bytes,
+        Plan.max_upload_bytes,
     ).order_by(Plan.id)
     if name is not None:
         query = query.where(Plan.name == name)
@@ -42,6 +45,9 @@ async def list_plans(name: str | None = None) -> list[PlanOut]:
             name=p["name"],
             sizes=sizes[p["id"]],
             primary_size=p["primary"],
+            max_images=p["max_images"],
+            max_bytes=p["max_bytes"],
+            max_upload_bytes=p["max_upload_bytes"],
             original_link=p["original_link"],
             expiring_links=p["expiring_links"],
         )
@@ -81,17 +87,30 @@ def _set(value: object, current: object) -> object:
     return current if value is msgspec.UNSET else value
 
 
+def _check_upload_limit(value: object, ceiling: int | None) -> None:
+    """A plan cannot allow more per upload than the service accepts at all."""
+    if isinstance(value, int) and ceiling is not None and value > ceiling:
+        raise InvalidInput(
+            f"max_upload_bytes: at most {ceiling:,} bytes (MAX_UPLOAD_BYTES); got {value:,}."
+        )
+
+
 class PlanService:
     """Creating, editing and deleting plans; a plan that gains sizes publishes PlanGainedSizes.
 
     Every change reaches the account cache (its users' plans) before returning.
     """
 
-    def __init__(self, events: EventBus, accounts: AccountCache) -> None:
+    def __init__(
+        self, events: EventBus, accounts: AccountCache, max_upload_bytes: int | None = None
+    ) -> None:
         self.events = events
         self.accounts = accounts
+        # The service-wide ceiling (MAX_UPLOAD_BYTES) for a plan's upload limit.
+        self.max_upload_bytes = max_upload_bytes
 
     async def create(self, data: PlanIn) -> PlanOut:
+        _check_upload_limit(data.max_upload_bytes, self.max_upload_bytes)
         primary = _primary(data.sizes, data.primary_size)
         ids = await _size_ids(data.sizes)
         if await Plan.exists().where(Plan.name == data.name):
@@ -102,6 +121,9 @@ class PlanService:
                 original_link=data.original_link,
                 expiring_links=data.expiring_links,
                 primary_size=ids[primary],
+                max_images=data.max_images,
+                max_bytes=data.max_bytes,
+                max_upload_bytes=data.max_upload_bytes,
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
@@ -110,6 +132,7 @@ class PlanService:
 
     async def update(self, name: str, data: PlanPatch) -> PlanOut:
         """Apply a partial change."""
+        _check_upload_limit(data.max_upload_bytes, self.max_upload_bytes)
         current = await get_plan(name)
         plan_id = (await Plan.select(Plan.id).where(Plan.name == name).first())["id"]
         new_name = _set(data.name, current.name)
@@ -128,6 +151,9 @@ class PlanService:
             Plan.primary_size: ids[primary],
             Plan.original_link: _set(data.original_link, current.original_link),
             Plan.expiring_links: _set(data.expiring_links, current.expiring_links),
+            Plan.max_images: _set(data.max_images, current.max_images),
+            Plan.max_bytes: _set(data.max_bytes, current.max_bytes),
+            Plan.max_upload_bytes: _set(data.max_upload_bytes, current.max_upload_bytes),
         }
         gained = [s for s in sizes if s not in current.sizes]
         lost = [s for s in current.sizes if s not in sizes]

@@ -12,6 +12,10 @@ PlanName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Side = Annotated[int, msgspec.Meta(ge=1, le=10000)]
 Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.@-]{1,100}$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+# Plan limits; None is unlimited. The upload limit is also checked against MAX_UPLOAD_BYTES.
+ImageLimit = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+ByteLimit = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+UploadLimit = Annotated[int, msgspec.Meta(ge=1, le=2**62)]
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -63,6 +67,9 @@ class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     name: PlanName
     sizes: list[Slug]
     primary_size: Slug | None = None
+    max_images: ImageLimit | None = None
+    max_bytes: ByteLimit | None = None
+    max_upload_bytes: UploadLimit | None = None
     original_link: bool = False
     expiring_links: bool = False
 
@@ -71,6 +78,9 @@ class PlanPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: PlanName | msgspec.UnsetType = msgspec.UNSET
     sizes: list[Slug] | msgspec.UnsetType = msgspec.UNSET
     primary_size: Slug | msgspec.UnsetType = msgspec.UNSET
+    max_images: ImageLimit | msgspec.UnsetType | None = msgspec.UNSET
+    max_bytes: ByteLimit | msgspec.UnsetType | None = msgspec.UNSET
+    max_upload_bytes: UploadLimit | msgspec.UnsetType | None = msgspec.UNSET
     original_link: bool | msgspec.UnsetType = msgspec.UNSET
     expiring_links: bool | msgspec.UnsetType = msgspec.UNSET
 
@@ -79,6 +89,9 @@ class PlanOut(msgspec.Struct):
     name: str
     sizes: list[str]
     primary_size: str | None
+    max_images: int | None
+    max_bytes: int | None
+    max_upload_bytes: int | None
     original_link: bool
     expiring_links: bool
 

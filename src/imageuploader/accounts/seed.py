@@ -29,6 +29,15 @@ BUILTIN_PLANS: dict[str, tuple[list[str], str, bool, bool]] = {
     "Studio": (["very-high", "high", "medium", "low"], "high", True, True),
 }
 
+GIB = 1024**3
+# name: (max_images, max_bytes, max_upload_bytes); None is unlimited.
+BUILTIN_LIMITS: dict[str, tuple[int | None, int | None, int | None]] = {
+    "Basic": (100, 1 * GIB, None),
+    "Premium": (1000, 10 * GIB, None),
+    "Enterprise": (None, None, None),
+    "Studio": (None, None, None),
+}
+
 ADMIN_PLAN = "Enterprise"
 
 
@@ -51,12 +60,16 @@ async def seed_catalog() -> None:
         if not all(s in ids for s in sizes):
             log.warning("not seeding plan %s: one of its sizes was deleted", name)
             continue
+        max_images, max_bytes, max_upload_bytes = BUILTIN_LIMITS[name]
         async with Plan._meta.db.transaction():
             plan = Plan(
                 name=name,
                 original_link=original,
                 expiring_links=expiring,
                 primary_size=ids[primary],
+                max_images=max_images,
+                max_bytes=max_bytes,
+                max_upload_bytes=max_upload_bytes,
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in sizes))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     M2M,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -32,6 +33,10 @@ class Plan(Table, tablename="plans"):
     name = Varchar(length=100, unique=True, index=True)
     original_link = Boolean(default=False)
     expiring_links = Boolean(default=False)
+    # Limits; null is unlimited. Bytes count every stored object of the user's images.
+    max_images = Integer(null=True, default=None)
+    max_bytes = BigInt(null=True, default=None)
+    max_upload_bytes = BigInt(null=True, default=None)
     # Made inside the upload request so the user sees something at once.
     primary_size = ForeignKey(Size, null=True, on_delete=OnDelete.restrict)
     sizes = M2M(LazyTableReference("PlanSize", module_path=__name__))

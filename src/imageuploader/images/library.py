@@ -7,8 +7,10 @@ from collections import defaultdict
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
+from imageuploader.events import EventBus
 from imageuploader.images import access, keys, objects
 from imageuploader.images.cache import ImageCache, plan_fingerprint
+from imageuploader.images.events import ImageDeleted
 from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
 from imageuploader.images.schemas import ImageOut, ImagePage, RenditionOut
 from imageuploader.images.tables import Image, Rendition
@@ -21,9 +23,10 @@ MAX_PAGE = 10**9  # far beyond any real gallery, far below an offset overflow
 class ImageLibrary:
     """Reads go through the per-owner cache; every change invalidates it."""
 
-    def __init__(self, storage: Storage, cache: ImageCache) -> None:
+    def __init__(self, storage: Storage, cache: ImageCache, events: EventBus | None = None) -> None:
         self.storage = storage
         self.cache = cache
+        self.events = events
 
     async def list(self, user: CurrentUser, page: int, per_page: int) -> ImagePage:
         """The caller's images, newest first, in three queries whatever the page size."""
@@ -77,6 +80,11 @@ class ImageLibrary:
         name = f"image:{plan_fingerprint(user.plan)}:{image_id}"
         return await self.cache.fetch(user.id, name, ImageOut, compute)
 
+    async def view(self, user: CurrentUser, image_id: str) -> ImageOut:
+        """As `get`, read from the database: for notices that must not show a stale status."""
+        image, plan = await access.visible_image(user, image_id)
+        return (await _views([image], plan))[0]
+
     async def delete(self, user: CurrentUser, image_id: str) -> None:
         """Remove the rows, then every stored object of the image."""
         image, _ = await access.visible_image(user, image_id)
@@ -91,6 +99,8 @@ class ImageLibrary:
         await objects.delete_logged(
             self.storage, image.location, objects.image_keys(image.ident, slugs)
         )
+        if self.events is not None:
+            await self.events.publish(ImageDeleted(image_id=image.ident, owner=image.owner))
 
 
 async def _views(images: list[ImageRecord], plan: PlanOut | None) -> list[ImageOut]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,8 +13,10 @@ import anyio
 
 from imageuploader import imaging
 from imageuploader.clock import utcnow
+from imageuploader.events import EventBus
 from imageuploader.images import keys, objects
 from imageuploader.images.cache import ImageCache
+from imageuploader.images.events import ImageFailed, ImageReady
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.tables import Image, Rendition
@@ -37,6 +40,10 @@ class WorkerContext:
     cache: ImageCache | None = None
     # Run before each job (a worker process opens its database pool here).
     prepare: Callable[[], Awaitable[None]] | None = None
+    # Where an image whose renditions have all settled is announced.
+    events: EventBus | None = None
+    # Webhook deliveries may reach private addresses (WEBHOOK_ALLOW_PRIVATE).
+    webhook_allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ async def make_rendition(ctx: WorkerContext, rendition_id: int) -> str:
         await _invalidate(ctx, job.owner)
         raise
     await _invalidate(ctx, job.owner if outcome != "gone" else None)
+    if outcome != "gone":
+        await announce_settled(ctx.events, job.image_id, job.owner)
     return outcome
 
 
@@ -160,7 +169,31 @@ async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
     error = (row or {}).get("error") or "Gave up after repeated failures."
     await _fail(rendition_id, job.slug, error, attempts=job.attempts)
     await _invalidate(ctx, job.owner)
+    await announce_settled(ctx.events, job.image_id, job.owner)
     return "failed"
+
+
+async def announce_settled(events: EventBus | None, image_id: uuid.UUID, owner: int) -> None:
+    """Publish ImageReady (all ready) or ImageFailed (some failed) once none is pending.
+
+    Two workers finishing an image's last renditions together may both see it
+    settled; they see the same rows, so the same `version`, and listeners
+    treat the second as a repeat.
+    """
+    if events is None:
+        return
+    rows = (
+        await Rendition.select(Rendition.id, Rendition.status, Rendition.updated_at)
+        .where(Rendition.image == image_id)
+        .order_by(Rendition.id)
+    )
+    statuses = {r["status"] for r in rows}
+    if not rows or RenditionStatus.PENDING.value in statuses:
+        return
+    state = ";".join(f"{r['id']},{r['status']},{r['updated_at']}" for r in rows)
+    version = hashlib.sha256(state.encode()).hexdigest()[:16]
+    kind = ImageReady if statuses == {RenditionStatus.READY.value} else ImageFailed
+    await events.publish(kind(image_id=str(image_id), owner=owner, version=version))
 
 
 JOB_SQL = """

@@ -32,6 +32,12 @@ class ImageOut(msgspec.Struct):
     original_url: str | None = msgspec.field(default=None)
 
 
+class UploadOut(ImageOut):
+    """An upload's answer: the image, and whether it was already there (same bytes)."""
+
+    duplicate: bool = False
+
+
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     page: int

@@ -33,8 +33,12 @@ class Image(Table, tablename="images"):
     original_key = Varchar(length=200)
     # A decoded, downsized copy that lets workers skip decoding the original.
     intermediate_key = Varchar(length=200, null=True, default=None)
+    # Counted in the owner's usage; null on images stored before it was recorded.
+    intermediate_bytes = BigInt(null=True, default=None)
     created_at = Timestamptz(index=True)
-    # SHA-256 of the stored original, taken when it is written: its strong ETag.
+    # SHA-256 of the stored original, taken when it is written: its strong ETag, and
+    # how a second upload of the same bytes by the same owner is recognised (a unique
+    # index on (owner, digest) made by a migration).
     digest = Varchar(length=64, null=True, default=None)
 
 

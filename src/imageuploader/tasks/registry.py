@@ -10,11 +10,24 @@ from typing import Any
 
 from imageuploader.images import renditions
 from imageuploader.images.renditions import WorkerContext
+from imageuploader.webhooks import delivery
 
 QUEUE = "renditions"
 MAX_RETRIES = 5
 RENDER_TIME_LIMIT_MS = 5 * 60 * 1000
 BACKFILL_TIME_LIMIT_MS = 30 * 60 * 1000
+# A queue of their own: a slow receiver never holds up renditions.
+WEBHOOK_QUEUE = "webhooks"
+WEBHOOK_OPTIONS: dict[str, Any] = {
+    "queue_name": WEBHOOK_QUEUE,
+    # One lookup and one POST, each bounded by delivery.TIMEOUT_SECONDS.
+    "time_limit": 30_000,
+    # Retries come after 5-10 s, then twice as long each time up to 1-2 h apart;
+    # `deliver` stops raising once the message is a day old, well within these.
+    "min_backoff": 5_000,
+    "max_backoff": 2 * 3600 * 1000,
+    "max_retries": 60,
+}
 
 
 @dataclass(frozen=True)
@@ -56,4 +69,5 @@ TASKS: tuple[Task, ...] = (
     Task(
         "backfill_user", renditions.backfill_user, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}
     ),
+    Task("deliver_webhook", delivery.deliver, WEBHOOK_OPTIONS),
 )

@@ -28,6 +28,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         "plan_service": services.plans,
         "size_service": services.sizes,
         "accounts": services.accounts,
+        "webhooks": services.webhooks,
     }
     return {
         name: Provide(_constant(value), sync_to_thread=False) for name, value in provided.items()

@@ -9,6 +9,7 @@ from imageuploader.web.api.accounts import (
 )
 from imageuploader.web.api.images import ImagesController
 from imageuploader.web.api.media import MediaController, SharedLinkController
+from imageuploader.web.api.webhooks import WebhooksController
 
 API_CONTROLLERS: list[type] = [
     AuthController,
@@ -19,4 +20,5 @@ API_CONTROLLERS: list[type] = [
     ImagesController,
     MediaController,
     SharedLinkController,
+    WebhooksController,
 ]

@@ -30,6 +30,7 @@ from imageuploader.accounts.schemas import (
 )
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import CurrentUser, UserService
+from imageuploader.images import usage
 from imageuploader.web.auth import admin_only, start_session
 
 
@@ -91,13 +92,14 @@ class MeController(Controller):
 
     @get()
     async def me(self, request: Request[CurrentUser, Any, Any]) -> dict[str, Any]:
-        """The current user and their plan."""
+        """The current user, their plan (with its limits) and their usage."""
         user = request.user
         return {
             "id": user.id,
             "username": user.username,
             "is_admin": user.is_admin,
             "plan": user.plan,
+            "usage": await usage.usage_of(user.id),
         }
 
     @post("/password", status_code=HTTP_204_NO_CONTENT)

@@ -6,13 +6,14 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import ExpiringLinkIn, ExpiringLinkOut, LinkService
-from imageuploader.images.schemas import ImageOut, ImagePage
+from imageuploader.images.schemas import ImageOut, ImagePage, UploadOut
 from imageuploader.images.upload import UploadService
 from imageuploader.web.uploads import UploadForm
 
@@ -21,16 +22,29 @@ class ImagesController(Controller):
     path = "/api/images"
     tags = ["images"]
 
-    @post(status_code=HTTP_201_CREATED)
+    @post(
+        status_code=HTTP_201_CREATED,
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                data_container=UploadOut,
+                description="The caller uploaded these bytes before: that image, duplicate=true",
+            )
+        },
+    )
     async def upload(
         self,
         request: Request[CurrentUser, Any, Any],
         data: MultipartBody[UploadForm],
         uploads: NamedDependency[UploadService],
-    ) -> ImageOut:
-        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT)."""
+    ) -> Response[UploadOut]:
+        """Upload an image (multipart: file, caption, optional resolution WIDTHxHEIGHT).
+
+        201 with the new image; 200 with `"duplicate": true` and the image already
+        stored when the caller uploaded these bytes before (nothing new is stored).
+        """
         body = await data.read_file()
-        return await uploads.upload(request.user, body, data.caption, data.resolution)
+        image = await uploads.upload(request.user, body, data.caption, data.resolution)
+        return Response(image, status_code=HTTP_200_OK if image.duplicate else HTTP_201_CREATED)
 
     @get()
     async def list(

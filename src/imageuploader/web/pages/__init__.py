@@ -4,6 +4,7 @@ from imageuploader.web.pages.account import AccountPages
 from imageuploader.web.pages.admin import AdminPages
 from imageuploader.web.pages.images import GalleryPages, ImagePages, UploadPages
 from imageuploader.web.pages.login import LoginPages
+from imageuploader.web.pages.webhooks import WebhookPages
 
 PAGE_CONTROLLERS: list[type] = [
     LoginPages,
@@ -12,4 +13,5 @@ PAGE_CONTROLLERS: list[type] = [
     UploadPages,
     ImagePages,
     AdminPages,
+    WebhookPages,
 ]

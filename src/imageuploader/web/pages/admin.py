@@ -21,8 +21,10 @@ from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.schemas import UserPatch
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import UserService
+from imageuploader.images.usage import NO_USAGE, usage_by_user
 from imageuploader.web.auth import admin_only
 from imageuploader.web.pages import forms
+from imageuploader.web.pages.views import human_bytes, usage_view
 
 # Not generic: request.user is the CurrentUser that web.auth put there.
 Req = HTMXRequest
@@ -38,17 +40,29 @@ async def _done(request: Req, section: str, message: str) -> Template | Redirect
 
 
 async def _users_context(message: str | None = None) -> dict[str, Any]:
+    found = await users.list_users()
+    used = await usage_by_user()
     return {
-        "users": await users.list_users(),
+        "users": found,
+        "usage": {u.id: usage_view(used.get(u.id, NO_USAGE), u.plan) for u in found},
         "plans": [p.name for p in await plans.list_plans()],
         "message": message,
     }
 
 
 async def _plans_context(message: str | None = None) -> dict[str, Any]:
+    found = await plans.list_plans()
     return {
-        "plans": await plans.list_plans(),
+        "plans": found,
         "sizes": [s.slug for s in await sizes.list_sizes()],
+        # Byte limits as a person reads them, beside the exact numbers in the inputs.
+        "readable": {
+            p.name: {
+                "max_bytes": human_bytes(p.max_bytes),
+                "max_upload_bytes": human_bytes(p.max_upload_bytes),
+            }
+            for p in found
+        },
         "message": message,
     }
 

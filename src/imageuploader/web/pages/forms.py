@@ -28,6 +28,10 @@ HINTS = {
     "sizes": "sizes are slugs of existing sizes",
     "primary_size": "the primary size must be one of the plan's sizes",
     "plan": "choose a plan",
+    "max_images": "max images is a whole number from 0, or empty for unlimited",
+    "max_bytes": "max bytes is a whole number of bytes from 0, or empty for unlimited",
+    "max_upload_bytes": "max upload bytes is a whole number of bytes from 1, or empty for the "
+    "service's limit",
 }
 
 
@@ -79,6 +83,10 @@ def _plan_fields(form: dict[str, Any]) -> dict[str, Any]:
         "name": _text(form, "name"),
         "sizes": _list(form, "sizes"),
         "primary_size": _text(form, "primary_size") or None,
+        # Empty is unlimited (None), as null is in the API.
+        "max_images": _side(form, "max_images"),
+        "max_bytes": _side(form, "max_bytes"),
+        "max_upload_bytes": _side(form, "max_upload_bytes"),
         "original_link": _flag(form, "original_link"),
         "expiring_links": _flag(form, "expiring_links"),
     }

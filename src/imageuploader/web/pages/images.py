@@ -18,12 +18,19 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
-from imageuploader.images import keys
+from imageuploader.images import keys, usage
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import LinkService
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.upload import UploadService
-from imageuploader.web.pages.views import ImageView, LinkView, image_view, link_view, pager
+from imageuploader.web.pages.views import (
+    ImageView,
+    LinkView,
+    image_view,
+    link_view,
+    pager,
+    usage_view,
+)
 from imageuploader.web.uploads import UploadForm
 
 PER_PAGE = 12
@@ -46,14 +53,16 @@ class GalleryPages(Controller):
     async def gallery(
         self, request: Req, images: NamedDependency[ImageLibrary], page: FromQuery[int] = 1
     ) -> Template:
-        """The caller's images, newest first."""
+        """The caller's images, newest first, under a meter of their usage."""
         found = await images.list(request.user, page, PER_PAGE)
+        used = await usage.usage_of(request.user.id)
         return Template(
             "pages/gallery.html",
             context={
                 "user": request.user,
                 "images": [image_view(i) for i in found.items],
                 "pager": pager(found.page, found.per_page, found.total),
+                "usage": usage_view(used, request.user.plan),
             },
         )
 
@@ -80,7 +89,7 @@ class UploadPages(Controller):
             return Redirect(f"/images/{image.id}", status_code=HTTP_303_SEE_OTHER)
         return Template(
             "fragments/_upload_result.html",
-            context={"image": image_view(image, _base(request))},
+            context={"image": image_view(image, _base(request)), "duplicate": image.duplicate},
         )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imageuploader.accounts.schemas import PlanOut
 from imageuploader.images.links import ExpiringLinkOut
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.schemas import ImageOut, RenditionOut
+from imageuploader.images.usage import Usage
 
 
 def human_bytes(size: int | None) -> str:
@@ -173,3 +175,62 @@ def link_view(link: ExpiringLinkOut, rendition: str) -> LinkView:
         expires_iso=link.expires_at.isoformat(),
         expires_text=link.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """One measure of usage against its limit (`limit` None: unlimited)."""
+
+    name: str
+    label: str
+    used: int
+    limit: int | None
+    used_text: str
+    limit_text: str
+
+    @property
+    def percent(self) -> int | None:
+        if self.limit is None:
+            return None
+        if self.limit == 0:
+            return 100
+        return min(100, round(100 * self.used / self.limit))
+
+    @property
+    def over(self) -> bool:
+        """At or past the limit: the next upload would be refused."""
+        return self.limit is not None and self.used >= self.limit
+
+    @property
+    def text(self) -> str:
+        if self.limit is None:
+            return f"{self.used_text} (unlimited)"
+        return f"{self.used_text} of {self.limit_text}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def usage_view(usage: Usage, plan: PlanOut | None) -> list[Gauge]:
+    """Images and storage against the plan's limits, for a meter or a table cell."""
+    max_images = plan.max_images if plan else None
+    max_bytes = plan.max_bytes if plan else None
+    return [
+        Gauge(
+            name="images",
+            label="Images",
+            used=usage.images,
+            limit=max_images,
+            used_text=_count(usage.images, "image"),
+            limit_text=f"{max_images:,}" if max_images is not None else "",
+        ),
+        Gauge(
+            name="bytes",
+            label="Storage",
+            used=usage.bytes,
+            limit=max_bytes,
+            used_text=human_bytes(usage.bytes),
+            limit_text=human_bytes(max_bytes),
+        ),
+    ]
