@@ -153,10 +153,6 @@ class AccountCache:
         """The active user with this id and their plan, or None."""
         return await self._user(user_id, await self._current())
 
-    async def plans(self) -> Mapping[str, PlanOut]:
-        """The plan catalogue by name."""
-        return await self._catalogue(await self._current())
-
     async def _user(self, user_id: int, gen: int | None) -> CurrentUser | None:
         hit = self._users.get(user_id)
         if gen is not None and hit is not None and hit[0] == gen:
