@@ -37,10 +37,22 @@ class Backend(Protocol):
     blocking: bool
 
     def generation(self, owner_id: int) -> int: ...
+    def lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]: ...
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
     def bump(self, owner_id: int) -> None: ...
     def ping(self) -> None: ...
+
+
+def view_key(owner_id: int, generation: int | str, name: str) -> str:
+    return f"{PREFIX}:v:{owner_id}:{generation}:{name}"
+
+
+# The owner's generation and the entry under it in one round trip.
+LOOKUP_SCRIPT = """
+local key = ARGV[1] .. (redis.call('GET', KEYS[1]) or '0') .. ARGV[2]
+return {key, redis.call('GET', key)}
+"""
 
 
 class MemoryBackend:
@@ -57,6 +69,10 @@ class MemoryBackend:
     def generation(self, owner_id: int) -> int:
         with self._lock:
             return self._generations.get(owner_id, 0)
+
+    def lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
+        key = view_key(owner_id, self.generation(owner_id), name)
+        return key, self.get(key)
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -91,9 +107,17 @@ class RedisBackend:
 
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        self._lookup = self.client.register_script(LOOKUP_SCRIPT)
 
     def generation(self, owner_id: int) -> int:
         return int(self.client.get(f"{PREFIX}:gen:{owner_id}") or 0)
+
+    def lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
+        key, value = self._lookup(
+            keys=[f"{PREFIX}:gen:{owner_id}"],
+            args=[f"{PREFIX}:v:{owner_id}:", f":{name}"],
+        )
+        return key.decode(), value
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(key)  # type: ignore[return-value]
@@ -180,8 +204,7 @@ class ImageCache:
     def _lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
         # The generation is read before the database: a view computed while a
         # change commits lands under the old generation and is never served.
-        key = f"{PREFIX}:v:{owner_id}:{self.backend.generation(owner_id)}:{name}"
-        return key, self.backend.get(key)
+        return self.backend.lookup(owner_id, name)
 
     async def invalidate(self, owner_id: int) -> None:
         """Forget every cached view of this owner's images."""
