@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import dramatiq
 import pytest
 import pyvips
 import redis
@@ -14,9 +15,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from imageuploader.container import Services, make_image_cache
-from imageuploader.images.renditions import make_rendition
+from imageuploader.images.renditions import WorkerContext, make_rendition
 from imageuploader.images.tables import Image, Rendition
 from imageuploader.settings import Settings
+from imageuploader.tasks.registry import QUEUE, TASKS
 from tests.conftest import _reset_database
 
 
@@ -61,8 +63,8 @@ async def upload(client: AsyncTestClient, headers: dict[str, str], caption: str 
     return r.json()
 
 
-async def run_workers(app: Litestar) -> list[str]:
-    """Make every pending rendition as a worker would; return the outcomes.
+def worker_context(app: Litestar) -> WorkerContext:
+    """The context a worker runs tasks in.
 
     With Redis the worker gets its own cache client, as a separate worker
     process would: its invalidation must reach the web app through Redis.
@@ -71,9 +73,27 @@ async def run_workers(app: Litestar) -> list[str]:
     services: Services = app.state.services
     settings: Settings = app.state.settings
     cache = services.cache if settings.cache_url == "memory://" else make_image_cache(settings)
-    ctx = dataclasses.replace(services.worker, cache=cache)
+    return dataclasses.replace(services.worker, cache=cache)
+
+
+async def run_workers(app: Litestar) -> list[str]:
+    """Make every pending rendition as a worker would; return the outcomes."""
+    ctx = worker_context(app)
     pending = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
     return [await make_rendition(ctx, r["id"]) for r in pending]
+
+
+async def run_queued(app: Litestar) -> list[str]:
+    """One round of the in-process queue: run each message waiting now, as a worker
+    would (what they queue waits for the next round); return "actor: outcome"s."""
+    queue = app.state.services.broker.queues[QUEUE]
+    waiting = []
+    while not queue.empty():
+        waiting.append(dramatiq.Message.decode(queue.get_nowait()))
+        queue.task_done()
+    ctx = worker_context(app)
+    run = {task.name: task.run for task in TASKS}
+    return [f"{m.actor_name}: {await run[m.actor_name](ctx, *m.args)}" for m in waiting]
 
 
 class QueryLog:

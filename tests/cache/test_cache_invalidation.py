@@ -13,9 +13,9 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from imageuploader.container import Services
-from imageuploader.images.tables import Image
+from imageuploader.images.tables import Image, Rendition
 
-from .conftest import QueryLog, run_workers, upload
+from .conftest import QueryLog, run_queued, run_workers, upload
 
 
 def statuses(view: dict) -> dict[str, str]:
@@ -155,6 +155,43 @@ async def test_user_plan_change_invalidates(
     assert view["original_url"]
     assert list(statuses(view)) == ["h200", "h400"]
     assert list(statuses((await listing(client, alice))["items"][0])) == ["h200", "h400"]
+
+
+async def test_size_edit_remake_shows_pending_then_its_new_url(
+    client: AsyncTestClient, make_user: Callable[..., Any], admin_headers: dict[str, str]
+) -> None:
+    alice = await make_user("alice", "Premium")
+    image = await upload(client, alice)
+    await run_workers(client.app)
+    await run_queued(client.app)  # the upload's messages, for rows already made
+    before = await detail(client, alice, image["id"])
+    h400 = next(r for r in before["renditions"] if r["slug"] == "h400")
+    assert h400["status"] == "ready" and "?v=" in h400["url"]
+    assert (await listing(client, alice))["items"][0] == before
+
+    r = await client.patch("/api/admin/sizes/h400", json={"height": 120}, headers=admin_headers)
+    assert r.status_code == 200, r.text
+
+    assert await run_queued(client.app) == ["remake_size: None"]
+    pending = await detail(client, alice, image["id"])
+    assert statuses(pending) == {"h200": "ready", "h400": "pending"}
+    # Until it is remade, no version: the digest kept names the bytes being replaced.
+    assert {r["slug"]: r["url"] for r in pending["renditions"]}["h400"] == (
+        f"/media/{image['id']}/h400"
+    )
+    assert (await listing(client, alice))["items"][0] == pending
+
+    assert await run_queued(client.app) == ["make_rendition: ready"]
+    after = await detail(client, alice, image["id"])
+    remade = next(r for r in after["renditions"] if r["slug"] == "h400")
+    row = (
+        await Rendition.select(Rendition.digest)
+        .where((Rendition.image == image["id"]) & (Rendition.slug == "h400"))
+        .first()
+    )
+    assert (remade["status"], remade["height"]) == ("ready", 120)
+    assert remade["url"] == f"/media/{image['id']}/h400?v={row['digest'][:16]}" != h400["url"]
+    assert (await listing(client, alice))["items"][0] == after
 
 
 async def test_an_admin_read_neither_poisons_nor_goes_stale(

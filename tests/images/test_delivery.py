@@ -219,6 +219,8 @@ async def test_cache_control_per_kind_of_link(client, make_image, clock) -> None
     assert versioned.headers["cache-control"] == "private, max-age=31536000, immutable"
     wrong = await client.get(f"{media.path}?v=0123456789abcdef", headers=media.headers)
     assert wrong.headers["cache-control"] == "private, no-cache"
+    short = await client.get(f"{media.path}?v={digest[:1]}", headers=media.headers)
+    assert short.headers["cache-control"] == "private, no-cache"
 
 
 async def test_original_has_the_digest_of_the_upload(client, make_user, upload) -> None:

@@ -40,12 +40,17 @@ async def test_cards_newest_first_with_caption_size_status_and_thumbnail(login: 
     assert tile.select_one(".tile-dims").get_text() == "640\u00d7480"
     assert tile.select_one(".tile-size").get_text() == human_bytes(len(photo(640, 480)))
     # The smallest of Studio's renditions ("low", 124x124 box) is the thumbnail.
-    assert tile.select_one("img.tile-thumb")["src"] == f"/media/{first}/low"
+    src = tile.select_one("img.tile-thumb")["src"]
+    assert src.startswith(f"/media/{first}/low?v=")
     status = tile.select_one("p.status")
     assert status.get_text(strip=True) == "ready"
     assert status.get("hx-trigger") is None
-    thumb = await alice.client.get(f"/media/{first}/low")
+    thumb = await alice.client.get(src)
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    # Versioned by the digest of its bytes: the browser may keep it for good.
+    digest = thumb.headers["etag"].strip('"')
+    assert src == f"/media/{first}/low?v={digest[:16]}"
+    assert thumb.headers["cache-control"] == "private, max-age=31536000, immutable"
 
 
 async def test_status_badge_polls_until_done(login: LogIn) -> None:

@@ -32,7 +32,9 @@ async def test_every_link_of_the_plan_with_a_copy_button(login: LogIn) -> None:
     expected[f"link-{image_id}-low"] = f"{base}/low"
     expected["link-original"] = f"{base}/original"
     assert links == expected
-    assert page.select_one("img.detail-hero")["src"] == f"/media/{image_id}/very-high"
+    hero = page.select_one("img.detail-hero")["src"]
+    digest = (await alice.client.get(hero)).headers["etag"].strip('"')
+    assert hero == f"/media/{image_id}/very-high?v={digest[:16]}"
 
 
 async def test_basic_plan_has_no_original_and_no_expiring_link_form(login: LogIn) -> None:

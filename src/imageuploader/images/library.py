@@ -118,6 +118,8 @@ def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> Rendi
     width, height, fmt, size, error = (
         (r.width, r.height, r.format, r.bytes, r.error) if r else (None, None, None, None, None)
     )
+    # Only a ready rendition's digest names the bytes served (a pending one is a remake).
+    digest = r.digest if r and r.status is RenditionStatus.READY else None
     return RenditionOut(
         slug=slug,
         status=r.status if r else RenditionStatus.PENDING,
@@ -125,7 +127,7 @@ def _rendition_out(image_id: str, slug: str, r: RenditionRecord | None) -> Rendi
         height=height,
         format=fmt,
         bytes=size,
-        url=keys.media_url(image_id, slug),
+        url=keys.media_url(image_id, slug, digest),
         error=error,
     )
 
@@ -146,5 +148,9 @@ def _view(
         renditions=[
             _rendition_out(ident, s, renditions.get(s)) for s in (plan.sizes if plan else [])
         ],
-        original_url=keys.media_url(ident, keys.ORIGINAL) if plan and plan.original_link else None,
+        original_url=(
+            keys.media_url(ident, keys.ORIGINAL, image.digest)
+            if plan and plan.original_link
+            else None
+        ),
     )

@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import anyio
 
 from imageuploader import imaging
+from imageuploader.accounts.tables import Size
 from imageuploader.clock import utcnow
 from imageuploader.events import EventBus
 from imageuploader.images import keys, objects
@@ -25,6 +27,8 @@ from imageuploader.storage import ObjectNotFound, Storage
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 500
+# Rows marked pending and queued per round when a size is edited (bounded IN lists).
+REMAKE_CHUNK = 1000
 # Errors that another attempt cannot fix: fail the rendition at once.
 PERMANENT = (imaging.ImagingError, ObjectNotFound)
 
@@ -150,14 +154,27 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
                 Rendition.updated_at: utcnow(),
             }
         )
-        .where(Rendition.id == job.rendition_id)
+        .where((Rendition.id == job.rendition_id) & Rendition.slug.is_in(_same_size(job.spec)))
         .returning(Rendition.id)
     )
-    if not done:
-        # The image was deleted while we worked: do not leave an orphan behind.
-        await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
-        return "gone"
-    return "ready"
+    if done:
+        return "ready"
+    if await Rendition.exists().where(Rendition.id == job.rendition_id):
+        # The size was edited while we rendered: these bytes follow the old box. The row
+        # stays pending (unserved) for the remake the edit queued.
+        return "superseded"
+    # The image was deleted while we worked: do not leave an orphan behind.
+    await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
+    return "gone"
+
+
+def _same_size(spec: imaging.SizeSpec) -> Any:
+    """A sub-select naming the size only while it still has `spec`'s box and fit, so a
+    render of an outdated spec is never marked ready (checked in the same statement)."""
+    where = (Size.slug == spec.slug) & (Size.fit == spec.fit)
+    for column, value in ((Size.width, spec.width), (Size.height, spec.height)):
+        where &= column.is_null() if value is None else column == value
+    return Size.select(Size.slug).where(where)
 
 
 async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
@@ -264,6 +281,39 @@ async def backfill_user(ctx: WorkerContext, user_id: int) -> None:
     """Add and queue the renditions one user's images lack (after a change of plan)."""
     while created := await create_missing(user_id=user_id):
         await ctx.jobs.send_each(make_rendition, created)
+
+
+async def remake_size(ctx: WorkerContext, slug: str) -> None:
+    """After a size edit: mark every rendition of `slug` pending and queue its remake.
+
+    The views say "pending" at once (their owners' cache entries are dropped); the
+    remade bytes get a new digest, hence a new ETag and a new versioned URL.
+    """
+    last, total = 0, 0
+    while True:
+        rows = (
+            await Rendition.select(Rendition.id, Rendition.image.owner.as_alias("owner"))
+            .where((Rendition.slug == slug) & (Rendition.id > last))
+            .order_by(Rendition.id)
+            .limit(REMAKE_CHUNK)
+        )
+        if not rows:
+            # Logged, not returned: a returned string becomes a metrics label.
+            log.info("size %r edited: %d renditions queued for a remake", slug, total)
+            return
+        ids = [r["id"] for r in rows]
+        await Rendition.update(
+            {
+                Rendition.status: RenditionStatus.PENDING.value,
+                Rendition.attempts: 0,
+                Rendition.error: None,
+                Rendition.updated_at: utcnow(),
+            }
+        ).where(Rendition.id.is_in(ids))
+        for owner in {r["owner"] for r in rows}:
+            await _invalidate(ctx, owner)
+        await ctx.jobs.send_each(make_rendition, ids)
+        last, total = ids[-1], total + len(ids)
 
 
 MISSING_SQL = """

@@ -69,5 +69,6 @@ TASKS: tuple[Task, ...] = (
     Task(
         "backfill_user", renditions.backfill_user, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}
     ),
+    Task("remake_size", renditions.remake_size, {**COMMON, "time_limit": BACKFILL_TIME_LIMIT_MS}),
     Task("deliver_webhook", delivery.deliver, WEBHOOK_OPTIONS),
 )

@@ -8,6 +8,7 @@ from litestar import Request, Response
 from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_307_TEMPORARY_REDIRECT
 
+from imageuploader.images.keys import VERSION_CHARS
 from imageuploader.images.media import Located, MediaService
 from imageuploader.web.conditional import (
     Validators,
@@ -25,7 +26,8 @@ def cache_control_private(found: Located, version: str | None) -> str:
     """Permanent links are per user. A URL whose `v` names the current digest is
     versioned: its bytes never change, so it may be kept for good; otherwise
     caches revalidate every time (a remake keeps the URL but not the ETag)."""
-    if version and found.digest and found.digest.startswith(version):
+    # As long as the URLs we hand out: a short guess must not earn a year of caching.
+    if version and len(version) >= VERSION_CHARS and (found.digest or "").startswith(version):
         return f"private, {IMMUTABLE}"
     return "private, no-cache"
 

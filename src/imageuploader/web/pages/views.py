@@ -7,6 +7,7 @@ thumbnail, what status word, how a size reads) is made here, where it is tested.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.images.links import ExpiringLinkOut
@@ -86,12 +87,18 @@ def _dimensions(width: int | None, height: int | None) -> str:
     return f"{width}\u00d7{height}" if width and height else ""  # the multiplication sign
 
 
+def permanent(url: str) -> str:
+    """A link to copy and keep: without the version, so that it follows remakes (a
+    versioned one may be cached for good and go on showing the old bytes)."""
+    return urlsplit(url).path
+
+
 def _rendition(r: RenditionOut, base_url: str) -> RenditionView:
     return RenditionView(
         slug=r.slug,
         status=r.status,
         url=r.url,
-        absolute_url=base_url + r.url,
+        absolute_url=base_url + permanent(r.url),
         dimensions=_dimensions(r.width, r.height),
         size=human_bytes(r.bytes),
         error=r.error,
@@ -136,7 +143,7 @@ def image_view(image: ImageOut, base_url: str = "") -> ImageView:
         hero=hero_url(image.renditions),
         renditions=[_rendition(r, base) for r in image.renditions],
         original_url=image.original_url,
-        original_absolute_url=base + image.original_url if image.original_url else None,
+        original_absolute_url=base + permanent(image.original_url) if image.original_url else None,
         progress=progress(image.renditions),
     )
 
