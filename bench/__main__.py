@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import pyvips
 
 from bench import (
+    memory,
     photos,
     read_floor,
     reads,
@@ -48,7 +49,7 @@ from bench.processes import Server
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
-SECTIONS = ("set", "upload", "workers", "reads", "delivery")
+SECTIONS = ("set", "upload", "workers", "reads", "delivery", "memory")
 
 
 def log(message: str) -> None:
@@ -75,6 +76,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--connections", type=int, default=8, help="connections per read vs the floor (8)"
     )
+    parser.add_argument(
+        "--clients", type=int, help="concurrent 48 MP uploads for peak RSS (default 20)"
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these figures")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     args = parser.parse_args(argv)
@@ -84,6 +88,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     args.images = args.images or (15 if quick else 150)
     args.rounds = args.rounds or (1 if quick else 3)
     args.read_seconds = args.read_seconds or (2.0 if quick else 5.0)
+    args.clients = args.clients or memory.CLIENTS
     args.only = args.only or list(SECTIONS)
     return args
 
@@ -256,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                 rounds=args.rounds,
                 log=log,
             )
+        if "memory" in args.only:
+            log("peak RSS under concurrent 48 MP uploads ...")
+            figures["memory"] = memory.measure(work, args.clients, log=log)
     figures["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     figures["seconds"] = round(time.monotonic() - started, 1)
     found = report.targets(figures)

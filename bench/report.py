@@ -85,6 +85,13 @@ def targets(figures: dict[str, Any]) -> list[Target]:
         for name, read in (setup.get("reads") or {}).items():
             label = f"{name} / floor, {setup['setup'].split(' (')[0].split(',')[0]}"
             found.append(Target(label, read["ratio"], read["target"], True, "x"))
+    mem = figures.get("memory")
+    if mem:
+        bounded = mem["bounded"]
+        clients = bounded["clients"]
+        name = f"web peak RSS, {clients} concurrent 48 MP uploads"
+        peak = bounded["peak_rss_mib"] if bounded["accepted"] == clients else None
+        found.append(Target(name, peak, 1024, False, "MiB"))
     return found
 
 
@@ -272,6 +279,37 @@ def reads_floor_table(found: dict[str, Any]) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
+def memory_table(mem: dict[str, Any]) -> list[str]:
+    clients = mem["bounded"]["clients"]
+    lines = [
+        _row(
+            f"{clients} concurrent 48 MP uploads ({mem['photo_mib']} MiB each)",
+            "decodes at once",
+            "accepted",
+            "peak RSS (web)",
+            "idle RSS",
+            "slowest answer",
+        ),
+        _row(*["---"] * 6),
+    ]
+    for label, key, bound in (
+        ("bounded (default)", "bounded", "the cores"),
+        ("baseline: bound lifted", "unbounded", "unbounded"),
+    ):
+        run = mem[key]
+        lines.append(
+            _row(
+                label,
+                bound,
+                f"{run['accepted']}/{run['clients']}",
+                f"{run['peak_rss_mib']:.0f} MiB",
+                f"{run['idle_rss_mib']:.0f} MiB",
+                f"{run['slowest_answer_s']:.1f} s",
+            )
+        )
+    return lines
+
+
 def targets_table(found: list[Target]) -> list[str]:
     lines = [
         "Targets",
@@ -305,5 +343,7 @@ def tables(figures: dict[str, Any], found: list[Target]) -> str:
         blocks.append(reads_table(figures["reads"]))
     if figures.get("reads_floor"):
         blocks.append(reads_floor_table(figures["reads_floor"]))
+    if figures.get("memory"):
+        blocks.append(memory_table(figures["memory"]))
     blocks.append(targets_table(found))
     return "\n\n".join("\n".join(b) for b in blocks)

@@ -183,6 +183,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 APP_TABLES = [
+    "pending_deletions",
     "webhook_attempts",
     "webhook_messages",
     "webhooks",

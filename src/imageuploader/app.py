@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 import anyio
 import dramatiq
@@ -25,7 +26,7 @@ from imageuploader import db
 from imageuploader.accounts.seed import seed
 from imageuploader.clock import Clock, utcnow
 from imageuploader.container import Services, build_services, rate_limit_store, session_store
-from imageuploader.images.reconciler import reconcile_forever, reconcile_once
+from imageuploader.images.reconciler import reconcile_forever
 from imageuploader.settings import Settings
 from imageuploader.sqlite_pool import PooledSQLiteEngine
 from imageuploader.web.api import API_CONTROLLERS
@@ -87,18 +88,21 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             app.state.worker = worker
             older = timedelta(seconds=settings.reconcile_after_seconds)
             async with anyio.create_task_group() as tg:
-                # In-process queues do not survive a restart: queue all pending work now.
+                # In-process queues do not survive a restart: queue all pending work at
+                # once, in the background, so the server listens while the sweep runs.
                 first = timedelta(0) if settings.queue_in_process else older
-                await reconcile_once(services.jobs, first, services.storage)
-                if settings.queue_in_process:
-                    await requeue_pending(services.jobs)
-                tg.start_soon(
+                every = min(60.0, older.total_seconds() / 2)
+                sweeps = partial(
                     reconcile_forever,
                     services.jobs,
                     older,
-                    min(60.0, older.seconds / 2),
-                    services.storage,
+                    every,
+                    first=first,
+                    storage=services.storage,
                 )
+                tg.start_soon(sweeps)
+                if settings.queue_in_process:  # webhook messages too, without holding start-up
+                    tg.start_soon(requeue_pending, services.jobs)
                 yield
                 tg.cancel_scope.cancel()
         finally:

@@ -180,7 +180,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     print(
         f"examined {report.examined}, moved {report.moved}, "
-        f"in place {report.already_in_place}, stray copies deleted {report.orphans_deleted}"
+        f"in place {report.already_in_place}, stray copies deleted {report.orphans_deleted}, "
+        f"deleted while moving {report.gone}"
     )
     for missing in report.missing:
         print(f"MISSING {missing.image_id} {missing.location}/{missing.key}", file=sys.stderr)

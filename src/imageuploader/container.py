@@ -25,7 +25,12 @@ from imageuploader.accounts.users import UserService
 from imageuploader.clock import Clock, utcnow
 from imageuploader.events import EventBus
 from imageuploader.images import listeners
-from imageuploader.images.cache import ImageCache, MemoryBackend, RedisBackend
+from imageuploader.images.cache import (
+    ImageCache,
+    MemoryBackend,
+    RedisBackend,
+    SharedGenerations,
+)
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import LinkService
@@ -75,7 +80,11 @@ def make_storage(settings: Settings) -> Storage:
 
 def make_image_cache(settings: Settings) -> ImageCache:
     url = settings.image_cache_url
-    return ImageCache(RedisBackend(url) if url else MemoryBackend())
+    if url:
+        return ImageCache(RedisBackend(url))
+    # The command line changes rows behind an embedded server's back: both see DATA_DIR.
+    shared = SharedGenerations(settings.data_dir / "cache-generations")
+    return ImageCache(MemoryBackend(shared=shared))
 
 
 def make_account_cache(settings: Settings) -> AccountCache:

@@ -45,3 +45,11 @@ class Unsupported(DomainError):
 
 class Unavailable(DomainError):
     """A dependency (storage, the queue) cannot be used right now; nothing was changed."""
+
+
+class Busy(Unavailable):
+    """Too much work at once; `retry_after` says in how many seconds to try again."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -102,8 +102,28 @@ async def placements() -> list[Placement]:
     ]
 
 
-async def _set_location(image_id: str, bucket: str) -> None:
-    await Image.update({Image.location: bucket}).where(Image.id == uuid.UUID(image_id))
+async def _set_location(image_id: str, bucket: str) -> bool:
+    """Point the row at `bucket`; False if the image was deleted meanwhile."""
+    moved = (
+        await Image.update({Image.location: bucket})
+        .where(Image.id == uuid.UUID(image_id))
+        .returning(Image.id)
+    )
+    return bool(moved)
+
+
+async def _owned_keys(image_id: str) -> list[str]:
+    """The keys the image owns now (a worker may have finished a rendition since)."""
+    rows = await Rendition.select(Rendition.key).where(
+        (Rendition.image == uuid.UUID(image_id)) & Rendition.key.is_not_null()
+    )
+    return [r["key"] for r in rows]
+
+
+async def _commit(image_id: str, bucket: str) -> list[str] | None:
+    if not await _set_location(image_id, bucket):
+        return None
+    return await _owned_keys(image_id)
 
 
 async def planned_moves(storage: S3Storage) -> list[tuple[Placement, str]]:
@@ -116,9 +136,9 @@ async def rebalance_buckets(storage: S3Storage, *, say: Say) -> RebalanceReport:
     """Move images whose ring bucket changed (after S3_BUCKETS changed)."""
     found = await placements()
 
-    def commit(image_id: str, bucket: str) -> None:
+    def commit(image_id: str, bucket: str) -> list[str] | None:
         # Called from the rebalance thread; the row is updated on the event loop.
-        anyio.from_thread.run(_set_location, image_id, bucket)
+        return anyio.from_thread.run(_commit, image_id, bucket)
 
     def progress(event: RebalanceEvent) -> None:
         if event.action != "in_place":

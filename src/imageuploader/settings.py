@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,10 @@ class Settings:
     database_pool_size: int = 10
     worker_threads: int = 2
     reconcile_after_seconds: int = 300
+    # Decodes of uploads at once in one process (each holds a decoded picture in
+    # memory), and how long an upload may wait for one before a 503.
+    decode_concurrency: int = 2
+    decode_wait_seconds: int = 10
     log_level: str = "INFO"
     rate_limit_login_per_ip: Rate = ("minute", 30)
     rate_limit_login_per_username: Rate = ("minute", 10)
@@ -167,6 +172,8 @@ class Settings:
             database_pool_size=_int(environ, "DATABASE_POOL_SIZE", 10, 0, 200),
             worker_threads=_int(environ, "WORKER_THREADS", 2, 0, 64),
             reconcile_after_seconds=_int(environ, "RECONCILE_AFTER_SECONDS", 300, 5, 86400),
+            decode_concurrency=_int(environ, "DECODE_CONCURRENCY", _cores(), 1, 256),
+            decode_wait_seconds=_int(environ, "DECODE_WAIT_SECONDS", 10, 0, 600),
             log_level=_choice(environ, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             rate_limit_login_per_ip=_rate(environ, "RATE_LIMIT_LOGIN_PER_IP", ("minute", 30)),
             rate_limit_login_per_username=_rate(
@@ -278,3 +285,8 @@ def _resolution(environ: Mapping[str, str], name: str) -> tuple[int, int] | None
     if width < 1 or height < 1:
         raise ConfigError(f"{name}: width and height must be positive, got {raw!r}")
     return width, height
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    return len(os.sched_getaffinity(0)) or 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from piccolo.columns import Varchar
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
-from bench import child, photos, rendition_set, report, throughput
+from bench import child, memory, photos, rendition_set, report, throughput
 from bench.queries import QueryCounter, counting, delta, table_of
 from bench.stats import median, percentile
 
@@ -200,3 +201,30 @@ def test_status_counter_reads_counts_and_the_last_ready_time(tmp_path: Path) -> 
         assert counter.last_ready() == datetime(2026, 11, 23, 10, 0, 3, 500000, tzinfo=UTC)
     finally:
         counter.close()
+
+
+def _memory_run(peak: float, accepted: int = 20) -> dict[str, Any]:
+    return {
+        "clients": 20,
+        "accepted": accepted,
+        "statuses": [201],
+        "slowest_answer_s": 9.5,
+        "idle_rss_mib": 120.0,
+        "peak_rss_mib": peak,
+    }
+
+
+def test_peak_rss_reads_this_process() -> None:
+    assert memory.peak_rss_mib(os.getpid()) > 10
+
+
+def test_memory_target_and_table() -> None:
+    figures = {"memory": {"photo_mib": 9.1, "bounded": _memory_run(700.0)}}
+    figures["memory"]["unbounded"] = _memory_run(2500.0)
+    (target,) = [t for t in report.targets(figures) if "peak RSS, 20" in t.name]
+    assert target.passed and target.measured == 700.0
+    table = "\n".join(report.memory_table(figures["memory"]))
+    assert "700 MiB" in table and "2500 MiB" in table and "20/20" in table
+    figures["memory"]["bounded"] = _memory_run(700.0, accepted=19)  # a refusal: not measured
+    (target,) = [t for t in report.targets(figures) if "peak RSS, 20" in t.name]
+    assert not target.passed and target.measured is None

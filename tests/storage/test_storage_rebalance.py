@@ -38,9 +38,10 @@ class World:
     def placements(self) -> list[Placement]:
         return [Placement(i, loc, self.keys(i)) for i, loc in self.rows.items()]
 
-    def commit(self, image_id: str, bucket: str) -> None:
+    def commit(self, image_id: str, bucket: str) -> list[str]:
         self.commits.append((image_id, bucket))
         self.rows[image_id] = bucket
+        return self.keys(image_id)
 
     def should_move(self) -> set[str]:
         return {i for i in self.rows if self.old.locate(i) != self.new.locate(i)}
@@ -136,12 +137,12 @@ def test_balanced_set_moves_nothing(world: World) -> None:
 def test_interrupted_at_commit_then_rerun(world: World) -> None:
     calls = 0
 
-    def flaky_commit(image_id: str, bucket: str) -> None:
+    def flaky_commit(image_id: str, bucket: str) -> list[str]:
         nonlocal calls
         calls += 1
         if calls == 11:
             raise RuntimeError("database went away")
-        world.commit(image_id, bucket)
+        return world.commit(image_id, bucket)
 
     with pytest.raises(RuntimeError, match="database went away"):
         rebalance(world.new, world.placements(), flaky_commit)
@@ -297,3 +298,42 @@ def test_etag_mismatch_falls_back_to_content_digest(
     assert report.moved == len(small_world.should_move()) > 0
     monkeypatch.undo()
     small_world.assert_balanced_and_complete()
+
+
+def test_a_key_written_to_the_source_during_the_move_moves_too(small_world: World) -> None:
+    mover = sorted(small_world.should_move())[0]
+    source = small_world.rows[mover]
+    late = f"{mover}/h800"  # a rendition a worker finished into the bucket it read from
+
+    def commit(image_id: str, bucket: str) -> list[str]:
+        owned = small_world.commit(image_id, bucket)
+        if image_id != mover:
+            return owned
+        small_world.new.put(source, late, b"late rendition", "image/jpeg")
+        return [*owned, late]
+
+    report = rebalance(small_world.new, small_world.placements(), commit)
+
+    assert report.ok, report
+    target = small_world.rows[mover]
+    assert target != source
+    assert small_world.new.get(target, late) == b"late rendition"
+    assert late not in set(small_world.new.list_keys(source))
+
+
+def test_an_image_deleted_during_the_move_leaves_no_copy(small_world: World) -> None:
+    victim = sorted(small_world.should_move())[0]
+    source = small_world.rows[victim]
+
+    def commit(image_id: str, bucket: str) -> list[str] | None:
+        if image_id == victim:
+            del small_world.rows[victim]  # the row is gone: nothing to point elsewhere
+            return None
+        return small_world.commit(image_id, bucket)
+
+    report = rebalance(small_world.new, small_world.placements(), commit)
+
+    assert report.ok and report.gone == 1, report
+    target = small_world.new.locate(victim)
+    for bucket in (source, target):
+        assert not [k for k in small_world.new.list_keys(bucket) if k.startswith(victim)]

@@ -14,7 +14,8 @@ from imageuploader.errors import NotFound
 if TYPE_CHECKING:
     from imageuploader.accounts.cache import AccountCache
 
-MAX_ROW_ID = 2**63 - 1  # the largest BIGINT / SQLite INTEGER
+# Ids are SERIAL: 32-bit on PostgreSQL (SQLite would take 64); a larger one names no row.
+MAX_ROW_ID = 2**31 - 1
 
 
 def hash_token(raw: str) -> str:

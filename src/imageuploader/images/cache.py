@@ -3,19 +3,23 @@
 Every key carries the owner's generation counter, read before the database is
 queried; any change to an owner's images bumps the counter, so entries made
 before the change are never read again (they expire on their own). Workers are
-separate processes, so with Redis the counter lives in Redis. The viewer's plan
+separate processes, so with Redis the counter lives in Redis; with the in-process
+cache it lives in files under DATA_DIR, which the command line bumps too. The viewer's plan
 decides what a view contains: its fingerprint is part of the key, so a plan edit
 or a change of a user's plan is a different key without any extra bookkeeping.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import anyio
@@ -55,18 +59,55 @@ return {key, redis.call('GET', key)}
 """
 
 
+class SharedGenerations:
+    """Owners' generation counters as files in one directory (under DATA_DIR), so that
+    another process on the machine (`imageuploader reprocess`) can invalidate the views
+    an embedded server caches in its memory. Each change is a locked read-increment-write."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _open(self, owner_id: int, flags: int) -> int:
+        return os.open(self.directory / str(int(owner_id)), flags, 0o600)
+
+    def get(self, owner_id: int) -> int:
+        try:
+            fd = self._open(owner_id, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            return int(os.read(fd, 32) or b"0")
+        finally:
+            os.close(fd)
+
+    def bump(self, owner_id: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = self._open(owner_id, os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            value = int(os.read(fd, 32) or b"0") + 1
+            os.pwrite(fd, str(value).encode(), 0)
+        finally:
+            os.close(fd)
+
+
 class MemoryBackend:
-    """In-process: right when the web app runs the workers as its own threads."""
+    """In-process: right when the web app runs the workers as its own threads. With
+    `shared`, the generations live in files other processes can bump too."""
 
     blocking = False  # a dict under a lock: a thread hop would cost more than the lookup
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 4096, shared: SharedGenerations | None = None) -> None:
         self._lock = threading.Lock()  # worker threads invalidate while requests read
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._generations: dict[int, int] = {}
         self._max = max_entries
+        self._shared = shared
 
     def generation(self, owner_id: int) -> int:
+        if self._shared is not None:
+            return self._shared.get(owner_id)
         with self._lock:
             return self._generations.get(owner_id, 0)
 
@@ -93,6 +134,9 @@ class MemoryBackend:
                 self._entries.popitem(last=False)
 
     def bump(self, owner_id: int) -> None:
+        if self._shared is not None:
+            self._shared.bump(owner_id)
+            return
         with self._lock:
             self._generations[owner_id] = self._generations.get(owner_id, 0) + 1
 

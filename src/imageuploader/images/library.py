@@ -8,7 +8,7 @@ from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
 from imageuploader.events import EventBus
-from imageuploader.images import access, keys, objects
+from imageuploader.images import access, deletions, keys, objects
 from imageuploader.images.cache import ImageCache, plan_fingerprint
 from imageuploader.images.events import ImageDeleted
 from imageuploader.images.records import ImageRecord, RenditionRecord, RenditionStatus
@@ -86,7 +86,8 @@ class ImageLibrary:
         return (await _views([image], plan))[0]
 
     async def delete(self, user: CurrentUser, image_id: str) -> None:
-        """Remove the rows, then every stored object of the image."""
+        """Remove the rows and record their objects for removal in one transaction, then
+        try the removal; if storage is down, the reconciler's sweep retries it."""
         image, _ = await access.visible_image(user, image_id)
         slugs = [
             r["slug"]
@@ -94,11 +95,14 @@ class ImageLibrary:
         ]
         async with Image._meta.db.transaction():
             await Rendition.delete().where(Rendition.image == image.id)
-            await Image.delete().where(Image.id == image.id)
+            # The location as the row had it when deleted: a rebalance may have moved it.
+            gone = await Image.delete().where(Image.id == image.id).returning(Image.location)
+            location = gone[0]["location"] if gone else image.location
+            pending = await deletions.record(
+                image.ident, location, objects.image_keys(image.ident, slugs)
+            )
         await self.cache.invalidate(image.owner)
-        await objects.delete_logged(
-            self.storage, image.location, objects.image_keys(image.ident, slugs)
-        )
+        await deletions.purge(self.storage, [pending])
         if self.events is not None:
             await self.events.publish(ImageDeleted(image_id=image.ident, owner=image.owner))
 

@@ -83,6 +83,7 @@ async def locate(image: ImageRecord, slug: str, plan: PlanOut | None) -> Located
     row = (
         await Rendition.select()
         .where((Rendition.image == image.id) & (Rendition.slug == slug))
+        .order_by(Rendition.id)
         .first()
     )
     rendition = RenditionRecord.from_row(row) if row else None

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import anyio
 
-from imageuploader.images import renditions, usage
+from imageuploader.clock import utcnow
+from imageuploader.images import deletions, renditions, usage
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
 from imageuploader.storage import Storage
@@ -16,32 +17,50 @@ log = logging.getLogger(__name__)
 
 
 async def reconcile_once(jobs: Jobs, older_than: timedelta, storage: Storage | None = None) -> int:
-    """Create rows the plans call for, re-queue stale pending ones; return the count.
-    With `storage`, also record sizes that older images lack for their owners' usage."""
-    if storage is not None and (measured := await usage.measure_unmeasured(storage)):
-        log.info("reconciler measured %d intermediates for usage", measured)
+    """Create rows the plans call for, queue each pending one untouched for `older_than`
+    once; return the count queued. With `storage`, also retry recorded object removals
+    and record sizes that older images lack for their owners' usage."""
+    if storage is not None:
+        await deletions.sweep(storage)
+        if measured := await usage.measure_unmeasured(storage):
+            log.info("reconciler measured %d intermediates for usage", measured)
+    # Fixed before anything is created or touched, so neither comes back in this sweep.
+    cutoff = utcnow() - older_than
     queued = 0
     while created := await renditions.create_missing():
         await jobs.send_each(make_rendition, created)
         queued += len(created)
-    while stale := await renditions.stale_pending(older_than):
+    after = 0
+    while stale := await renditions.stale_pending(cutoff, after_id=after):
         await jobs.send_each(make_rendition, stale)
         queued += len(stale)
+        after = stale[-1]
     if queued:
         log.info("reconciler queued %d renditions", queued)
     return queued
 
 
 async def reconcile_forever(
-    jobs: Jobs, older_than: timedelta, every: float, storage: Storage | None = None
+    jobs: Jobs,
+    older_than: timedelta,
+    every: float,
+    *,
+    first: timedelta | None = None,
+    storage: Storage | None = None,
 ) -> None:
-    """Run `reconcile_once` every `every` seconds (after a first wait: the app runs one
-    sweep at start-up); a failed sweep is logged, not fatal."""
+    """Sweep with `first` as the age at once (when given), then with `older_than` every
+    `every` seconds; a failed sweep is logged, not fatal."""
+    if first is not None:
+        await _sweep(jobs, first, every, storage)
     while True:
         await anyio.sleep(every)
-        # Shielded: cancelling mid-query at shutdown would strand a DB connection.
-        with anyio.CancelScope(shield=True):
-            try:
-                await reconcile_once(jobs, older_than, storage)
-            except Exception:
-                log.exception("reconciler sweep failed; retrying in %ss", every)
+        await _sweep(jobs, older_than, every, storage)
+
+
+async def _sweep(jobs: Jobs, older_than: timedelta, every: float, storage: Storage | None) -> None:
+    # Shielded: cancelling mid-query at shutdown would strand a DB connection.
+    with anyio.CancelScope(shield=True):
+        try:
+            await reconcile_once(jobs, older_than, storage)
+        except Exception:
+            log.exception("reconciler sweep failed; retrying in %ss", every)

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -16,7 +16,7 @@ from imageuploader import imaging
 from imageuploader.accounts.tables import Size
 from imageuploader.clock import utcnow
 from imageuploader.events import EventBus
-from imageuploader.images import keys, objects
+from imageuploader.images import deletions, keys, objects
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.events import ImageFailed, ImageReady
 from imageuploader.images.jobs import Jobs
@@ -137,6 +137,11 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
     try:
         rendered, digest = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
     except PERMANENT as exc:
+        if isinstance(exc, ObjectNotFound):
+            now = await _load_job(job.rendition_id)
+            if now is not None and now.location != job.location:
+                # A rebalance moved the image since the job was loaded: redo it there.
+                return await _make(ctx, now)
         await _fail(job.rendition_id, job.slug, _describe(exc))
         return "failed"
     done = (
@@ -158,13 +163,16 @@ async def _make(ctx: WorkerContext, job: RenderJob) -> str:
         .returning(Rendition.id)
     )
     if done:
+        await _follow_a_move(ctx, job, rendered)
         return "ready"
     if await Rendition.exists().where(Rendition.id == job.rendition_id):
         # The size was edited while we rendered: these bytes follow the old box. The row
         # stays pending (unserved) for the remake the edit queued.
         return "superseded"
-    # The image was deleted while we worked: do not leave an orphan behind.
-    await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
+    # The image was deleted while we worked: do not leave an orphan behind, even if
+    # storage fails now (the reconciler retries recorded removals).
+    pending = await deletions.record(str(job.image_id), job.location, [job.key])
+    await deletions.purge(ctx.storage, [pending])
     return "gone"
 
 
@@ -175,6 +183,20 @@ def _same_size(spec: imaging.SizeSpec) -> Any:
     for column, value in ((Size.width, spec.width), (Size.height, spec.height)):
         where &= column.is_null() if value is None else column == value
     return Size.select(Size.slug).where(where)
+
+
+async def _follow_a_move(ctx: WorkerContext, job: RenderJob, rendered: imaging.Rendered) -> None:
+    """A rebalance that moved the image while we rendered did not know this key: write
+    it where the image is now and remove it from where it was. (A rebalance committing
+    after this check re-reads the image's keys and moves it itself.)"""
+    row = await Image.select(Image.location).where(Image.id == job.image_id).first()
+    if row is None or row["location"] == job.location:
+        return
+    await anyio.to_thread.run_sync(
+        ctx.storage.put, row["location"], job.key, rendered.data, rendered.content_type
+    )
+    pending = await deletions.record(str(job.image_id), job.location, [job.key])
+    await deletions.purge(ctx.storage, [pending])
 
 
 async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
@@ -364,18 +386,22 @@ async def create_missing(
         )
         for m in missing
     ]
-    created = await Rendition.insert(*rows).returning(Rendition.id)
+    # Several callers may find the same gap at once (the reconciler, backfills): the
+    # unique (image, slug) index keeps one row, and only rows inserted here come back.
+    created = await Rendition.insert(*rows).on_conflict(action="DO NOTHING").returning(Rendition.id)
     return [r["id"] for r in created]
 
 
-async def stale_pending(older_than: timedelta, limit: int = 1000) -> list[int]:
-    """Pending renditions untouched for `older_than`, touched now so the next sweep
-    does not send them again at once."""
-    cutoff = utcnow() - older_than
+async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 1000) -> list[int]:
+    """Pending renditions untouched since `cutoff` with ids above `after_id`, in id order,
+    touched now so the next sweep does not send them again at once. A sweep pages by id:
+    touching a row does not move it out of the way, so paging by age would loop."""
     rows = (
         await Rendition.select(Rendition.id)
         .where(
-            (Rendition.status == RenditionStatus.PENDING.value) & (Rendition.updated_at < cutoff)
+            (Rendition.status == RenditionStatus.PENDING.value)
+            & (Rendition.updated_at < cutoff)
+            & (Rendition.id > after_id)
         )
         .order_by(Rendition.id)
         .limit(limit)

@@ -43,7 +43,8 @@ class Image(Table, tablename="images"):
 
 
 class Rendition(Table, tablename="renditions"):
-    """One resized copy of an image for one size slug."""
+    """One resized copy of an image for one size slug; (image, slug) is unique (an index
+    made by a migration: Piccolo tables declare no composite constraints)."""
 
     image = ForeignKey(Image, on_delete=OnDelete.cascade, index=True)
     slug = Varchar(length=50)
@@ -60,3 +61,14 @@ class Rendition(Table, tablename="renditions"):
     # SHA-256 of the stored bytes, taken when they are written: a remake with other
     # bytes gets another digest, hence another ETag.
     digest = Varchar(length=64, null=True, default=None)
+
+
+class PendingDeletion(Table, tablename="pending_deletions"):
+    """Stored objects whose rows are gone, kept until storage confirms their removal."""
+
+    image = Varchar(length=36)  # the deleted image's id, for the log
+    location = Varchar(length=100)
+    object_keys = Text()  # one key a line (keys never hold a newline)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz()

@@ -17,6 +17,7 @@ from imageuploader.errors import Forbidden, InvalidInput
 from imageuploader.events import EventBus
 from imageuploader.images import keys, objects, renditions, usage
 from imageuploader.images.cache import ImageCache
+from imageuploader.images.decode_slots import DecodeSlots
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.records import RenditionStatus
@@ -123,6 +124,7 @@ class UploadService:
         self.cache = cache
         self.library = library
         self.events = events
+        self.decodes = DecodeSlots(settings.decode_concurrency, settings.decode_wait_seconds)
 
     async def upload(
         self, user: CurrentUser, data: bytes, caption: str, resolution: str | None
@@ -147,7 +149,7 @@ class UploadService:
         specs = await specs_for(plan.sizes)
         if plan.primary_size not in specs:
             raise Forbidden("Your plan's primary size no longer exists; ask an administrator.")
-        done = await anyio.to_thread.run_sync(
+        done = await self.decodes.run(
             _process,
             data,
             list(specs.values()),

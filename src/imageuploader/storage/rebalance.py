@@ -10,7 +10,10 @@ from typing import Literal
 from .base import ObjectNotFound, StorageError, StorageUnavailable
 from .s3 import S3Storage
 
-Action = Literal["moved", "in_place", "missing", "orphans_deleted", "error"]
+Action = Literal["moved", "in_place", "missing", "orphans_deleted", "error", "gone"]
+# commit(image_id, bucket): point the row at the bucket; return the keys the image owns
+# now (a worker may have added one during the move), or None if it was deleted meanwhile.
+Commit = Callable[[str, str], "list[str] | None"]
 
 
 @dataclass
@@ -50,6 +53,7 @@ class RebalanceReport:
     moved: int = 0
     already_in_place: int = 0
     orphans_deleted: int = 0
+    gone: int = 0  # deleted while they moved; their copies removed
     missing: list[MissingObject] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
@@ -61,7 +65,7 @@ class RebalanceReport:
 def rebalance(
     storage: S3Storage,
     placements: Iterable[Placement],
-    commit: Callable[[str, str], None],
+    commit: Commit,
     *,
     progress: Callable[[RebalanceEvent], None] | None = None,
 ) -> RebalanceReport:
@@ -69,8 +73,11 @@ def rebalance(
 
     Per image: copy each key to the ring bucket (overwriting), verify size and
     etag (or content digest), call `commit(image_id, bucket)` so the caller
-    updates its row, then delete the old objects. Copies left in other buckets
-    by an earlier interrupted run are deleted once the current copy verifies.
+    updates its row, then delete the old objects. If the image was deleted
+    meanwhile, every copy is removed; a key that appeared during the move (a
+    rendition a worker wrote to the old bucket) is moved after the commit.
+    Copies left in other buckets by an earlier interrupted run are deleted once
+    the current copy verifies.
     Interrupting at any point loses nothing; running again finishes the job.
     `commit` errors and StorageUnavailable abort the run; other storage errors
     are recorded per image and the run goes on. Not safe to run twice at once.
@@ -85,7 +92,7 @@ class _Run:
     def __init__(
         self,
         storage: S3Storage,
-        commit: Callable[[str, str], None],
+        commit: Commit,
         progress: Callable[[RebalanceEvent], None] | None,
     ) -> None:
         self.storage = storage
@@ -172,13 +179,42 @@ class _Run:
             self._inventory[target].update(at_source)
         # The row moves only once every object is verified at the target: an
         # interruption before this line leaves it on the complete old copy.
-        self.commit(image_id, target)
+        owned = self.commit(image_id, target)
+        if owned is None:
+            # Deleted while it moved: its delete removes what it saw, maybe only the
+            # source; nothing of it may stay anywhere.
+            for bucket in (target, source):
+                self.storage.delete_many(bucket, keys)
+                if bucket in self._inventory:
+                    self._inventory[bucket].difference_update(keys)
+            self.report.gone += 1
+            self._emit(image_id, "gone", source, target)
+            return
         self.report.moved += 1
         self._emit(image_id, "moved", source, target)
-        self.storage.delete_many(source, at_source)
+        late = [k for k in owned if k not in keys]
+        moved_late = self._move_late(image_id, late, source, target)
+        self.storage.delete_many(source, at_source + moved_late)
         if source in self._inventory:
-            self._inventory[source].difference_update(at_source)
-        self._clean_others(image_id, at_source + at_target_only, target, skip={source})
+            self._inventory[source].difference_update(at_source + moved_late)
+        self._clean_others(image_id, at_source + at_target_only + moved_late, target, skip={source})
+
+    def _move_late(self, image_id: str, late: list[str], source: str, target: str) -> list[str]:
+        """Keys that appeared at the source after the listing (a worker finishing a
+        rendition into the bucket it read from): copy and verify them too."""
+        moved = []
+        for key in late:
+            try:
+                self.storage.copy(source, key, target)
+            except ObjectNotFound:
+                # The worker saw the move and wrote it to the target itself.
+                if not self._exists(target, key):
+                    self._missing(image_id, source, key)
+                continue
+            if not self._same(source, target, key):
+                raise StorageError(f"copy of {key!r} to {target!r} does not match {source!r}")
+            moved.append(key)
+        return moved
 
     def _clean_others(self, image_id: str, keys: list[str], current: str, skip: set[str]) -> None:
         """Delete copies of `keys` outside `current`, once the current copy verifies."""

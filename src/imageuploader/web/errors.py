@@ -57,7 +57,10 @@ def _render(request: Request, status_code: int, detail: str) -> Response:
 
 
 def domain_error_handler(request: Request, exc: errors.DomainError) -> Response:
-    return _render(request, status_of(exc), exc.detail)
+    response = _render(request, status_of(exc), exc.detail)
+    if isinstance(exc, errors.Busy):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 # Litestar's session middleware words a missing login in its own terms.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from imageuploader.accounts.tokens import MAX_ROW_ID
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import utcnow
 from imageuploader.errors import InvalidInput, NotFound
@@ -74,7 +75,8 @@ class WebhookService:
         return [_out(r) for r in rows]
 
     async def _own(self, user: CurrentUser, webhook_id: int) -> None:
-        found = await Webhook.exists().where(
+        # An id beyond the column (SERIAL) names no row; the database would refuse it.
+        found = 0 < webhook_id <= MAX_ROW_ID and await Webhook.exists().where(
             (Webhook.id == webhook_id) & (Webhook.owner == user.id)
         )
         if not found:
