@@ -36,6 +36,7 @@ from bench import (
     formats,
     memory,
     photos,
+    read_floor,
     reads,
     rendition_set,
     report,
@@ -73,6 +74,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--images", type=int, help="2 K images per worker run (default 150)")
     parser.add_argument("--rounds", type=int, help="worker runs per process count (default 3)")
     parser.add_argument("--read-seconds", type=float, help="read load duration (default 5)")
+    parser.add_argument(
+        "--connections", type=int, default=8, help="connections per read vs the floor (8)"
+    )
     parser.add_argument(
         "--clients", type=int, help="concurrent 48 MP uploads for peak RSS (default 20)"
     )
@@ -146,11 +150,53 @@ def embedded_figures(args: argparse.Namespace, work: Path, figures: dict[str, An
         server.stop()
 
 
-def worker_figures(args: argparse.Namespace, work: Path, figures: dict[str, Any]) -> None:
+def service_urls() -> tuple[str, str]:
     redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL", REDIS_URL)
     pg_url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
         "TEST_POSTGRES_URL", POSTGRES_URL
     )
+    return redis_url, pg_url
+
+
+def floor_figures(args: argparse.Namespace, work: Path, figures: dict[str, Any]) -> None:
+    """Every read against the bare-framework floor: embedded default, then PostgreSQL+Redis."""
+    seconds, connections = args.read_seconds, args.connections
+    found: dict[str, Any] = {}
+    found["embedded"] = read_floor.measure_setup(
+        "embedded default (SQLite, in-process cache and workers)",
+        {"DATA_DIR": str(work / "floor-embedded"), **upload.NO_RATE_LIMIT},
+        work / "floor-embedded-run",
+        seconds,
+        connections,
+        log,
+    )
+    redis_url, pg_url = service_urls()
+    if not (reachable(redis_url) and reachable(pg_url)):
+        found["postgres"] = {"skipped": f"PostgreSQL ({pg_url}) or Redis ({redis_url}) unreachable"}
+    else:
+        asyncio.run(throughput.reset_postgres(pg_url))
+        throughput.reset_redis(redis_url)
+        found["postgres"] = read_floor.measure_setup(
+            "PostgreSQL, Redis cache and broker",
+            {
+                "DATA_DIR": str(work / "floor-pg"),
+                "DATABASE_URL": pg_url,
+                "CACHE_URL": redis_url,
+                "BROKER_URL": redis_url,
+                "STORAGE_URL": f"file://{work / 'floor-pg' / 'media'}",
+                **upload.NO_RATE_LIMIT,
+            },
+            work / "floor-pg-run",
+            seconds,
+            connections,
+            log,
+            worker=True,
+        )
+    figures["reads_floor"] = found
+
+
+def worker_figures(args: argparse.Namespace, work: Path, figures: dict[str, Any]) -> None:
+    redis_url, pg_url = service_urls()
     if not reachable(redis_url):
         figures["workers"] = {"skipped": f"Redis is not reachable at {redis_url}"}
         log(f"workers: SKIPPED, {figures['workers']['skipped']}")
@@ -202,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
             figures["rendition_set"] = rendition_set.measure(work, args.repeats, log=log)
         if "upload" in args.only or "reads" in args.only:
             embedded_figures(args, work, figures)
+        if "reads" in args.only:
+            log("reads against the bare-framework floor ...")
+            floor_figures(args, work, figures)
         if "workers" in args.only:
             worker_figures(args, work, figures)
         if "delivery" in args.only:

@@ -81,6 +81,10 @@ def targets(figures: dict[str, Any]) -> list[Target]:
     reads = figures.get("reads")
     constant = float(reads["constant"]) if reads else None
     found.append(Target("constant query count per list request", constant, 1, True, "bool"))
+    for setup in (figures.get("reads_floor") or {}).values():
+        for name, read in (setup.get("reads") or {}).items():
+            label = f"{name} / floor, {setup['setup'].split(' (')[0].split(',')[0]}"
+            found.append(Target(label, read["ratio"], read["target"], True, "x"))
     mem = figures.get("memory")
     if mem:
         bounded = mem["bounded"]
@@ -232,6 +236,49 @@ def reads_table(reads: dict[str, Any]) -> list[str]:
     ]
 
 
+def reads_floor_table(found: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for setup in found.values():
+        if "skipped" in setup:
+            lines += ["Reads vs the bare-framework floor: not measured: " + setup["skipped"], ""]
+            continue
+        lines += [
+            f"Reads vs the bare-framework floor ({setup['setup']}; one process each, uvicorn "
+            f"with uvloop and httptools, {setup['connections']} connections, "
+            f"{setup['seconds']:g} s per read)",
+            "",
+            _row(
+                "read",
+                "status, bytes",
+                "ours req/s",
+                "ours p50",
+                "ours p99",
+                "floor req/s",
+                "floor p50",
+                "floor p99",
+                "ours / floor",
+            ),
+            _row(*["---"] * 9),
+        ]
+        for name, read in setup["reads"].items():
+            ours, floor = read["ours"], read["floor"]
+            lines.append(
+                _row(
+                    name,
+                    f"{read['status']}, {read['bytes']} B",
+                    f"{ours['requests_per_s']:.0f}",
+                    f"{ours['p50_ms']:.2f} ms",
+                    f"{ours['p99_ms']:.2f} ms",
+                    f"{floor['requests_per_s']:.0f}",
+                    f"{floor['p50_ms']:.2f} ms",
+                    f"{floor['p99_ms']:.2f} ms",
+                    _x(read["ratio"]),
+                )
+            )
+        lines.append("")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def memory_table(mem: dict[str, Any]) -> list[str]:
     clients = mem["bounded"]["clients"]
     lines = [
@@ -294,6 +341,8 @@ def tables(figures: dict[str, Any], found: list[Target]) -> str:
         blocks.append(workers_table(figures["workers"]))
     if figures.get("reads"):
         blocks.append(reads_table(figures["reads"]))
+    if figures.get("reads_floor"):
+        blocks.append(reads_floor_table(figures["reads_floor"]))
     if figures.get("memory"):
         blocks.append(memory_table(figures["memory"]))
     blocks.append(targets_table(found))

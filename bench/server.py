@@ -35,13 +35,15 @@ def with_query_endpoint(app: Asgi, counter: QueryCounter) -> Asgi:
 
 def main() -> None:
     from imageuploader.app import create_app
+    from imageuploader.cli import UVICORN_OPTIONS
     from imageuploader.settings import Settings
 
     settings = Settings.from_env(os.environ)
     logging.basicConfig(level=settings.log_level)
     with counting(QueryCounter()) as counter:
         app = with_query_endpoint(create_app(settings), counter)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        options = {**UVICORN_OPTIONS, "log_level": "warning"}
+        uvicorn.run(app, host=settings.host, port=settings.port, **options)
 
 
 if __name__ == "__main__":

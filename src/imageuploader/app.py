@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -19,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
+from redis.exceptions import RedisError
 
 from imageuploader import db
 from imageuploader.accounts.seed import seed
@@ -49,6 +51,8 @@ from imageuploader.web.sessions import RotatingSessionConfig
 from imageuploader.web.text import RejectNulMiddleware
 from imageuploader.webhooks.recovery import requeue_pending
 
+log = logging.getLogger(__name__)
+
 SESSION_DAYS = 14
 WORKER_POLL_MS = 25
 MULTIPART_OVERHEAD = 64 * 1024
@@ -73,6 +77,11 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
         try:
             await db.migrate()
             await seed(settings)
+            try:
+                # The seed may have changed the catalogue that other processes cache.
+                await services.accounts.changed()
+            except (RedisError, OSError) as exc:
+                log.warning("could not reach the account cache at start-up: %s", exc)
             await anyio.to_thread.run_sync(services.storage.ensure_ready)
             if settings.queue_in_process and settings.worker_threads > 0:
                 # The poll timeout bounds how long shutdown waits for each thread; the
@@ -107,6 +116,7 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
             services.broker.close()
+            await services.accounts.close()
             if pooled:
                 await engine.close_connection_pool()
             if isinstance(engine, PooledSQLiteEngine):
@@ -169,7 +179,7 @@ def create_app(
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
             prometheus_config().middleware,
-            session_auth(session_config).middleware,
+            session_auth(session_config),
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
             # After authentication: upload limits count per user.
             *rate_limit_middleware(settings),

@@ -13,6 +13,7 @@ from imageuploader.logs import configure_logging
 from imageuploader.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from litestar import Litestar
     from piccolo.engine.base import Engine
 
 
@@ -28,17 +29,47 @@ def _logging(settings: Settings) -> None:
     configure_logging(settings.log_level)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+# uvloop's event loop and httptools' C parser (uvicorn[standard]); our JSON logging
+# stays in charge, and the app logs each request with its id.
+UVICORN_OPTIONS = {"loop": "uvloop", "http": "httptools", "log_config": None, "access_log": False}
 
+
+def web_app() -> Litestar:
+    """The app from the environment: what each `serve --workers N` process builds."""
     from imageuploader.app import create_app
 
     settings = _settings()
     _logging(settings)
-    app = create_app(settings)
-    print(f"imageuploader: serving on http://{settings.host}:{settings.port}", flush=True)
-    # Our JSON logging stays in charge; the app logs each request with its id.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return create_app(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    _logging(settings)
+    if args.workers > 1 and not settings.shared_redis_url:
+        # Sessions, rate limits, the caches and their invalidation must be shared.
+        print(
+            "configuration error: --workers above 1 needs CACHE_URL=redis://... "
+            "(shared by every process)",
+            file=sys.stderr,
+        )
+        return 2
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"imageuploader: serving on {where} with {args.workers} process(es)", flush=True)
+    if args.workers == 1:
+        uvicorn.run(web_app(), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
+    else:
+        # Each process builds its own app (and connections) from the environment.
+        uvicorn.run(
+            "imageuploader.cli:web_app",
+            factory=True,
+            workers=args.workers,
+            host=settings.host,
+            port=settings.port,
+            **UVICORN_OPTIONS,
+        )
     return 0
 
 
@@ -163,10 +194,27 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {raw!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imageuploader", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the web app (HOST, PORT)").set_defaults(func=cmd_serve)
+    sv = sub.add_parser("serve", help="run the web app (HOST, PORT)")
+    sv.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="web processes sharing the port (default 1; above 1 needs a Redis CACHE_URL)",
+    )
+    sv.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply migrations and seed").set_defaults(func=cmd_migrate)
     cu = sub.add_parser("create-user", help="create a user or an admin")
     cu.add_argument("username")

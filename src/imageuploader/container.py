@@ -18,6 +18,7 @@ from litestar.stores.redis import RedisStore
 from piccolo.engine.base import Engine
 
 from imageuploader import db
+from imageuploader.accounts.cache import AccountCache, LocalGeneration, RedisGeneration
 from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import UserService
@@ -52,6 +53,7 @@ class Services:
     engine: Engine
     storage: Storage
     cache: ImageCache
+    accounts: AccountCache
     broker: dramatiq.Broker
     actors: Actors
     jobs: Jobs
@@ -83,6 +85,12 @@ def make_image_cache(settings: Settings) -> ImageCache:
     # The command line changes rows behind an embedded server's back: both see DATA_DIR.
     shared = SharedGenerations(settings.data_dir / "cache-generations")
     return ImageCache(MemoryBackend(shared=shared))
+
+
+def make_account_cache(settings: Settings) -> AccountCache:
+    """Checked against Redis whenever processes share one, else against this process."""
+    url = settings.image_cache_url
+    return AccountCache(RedisGeneration(url) if url else LocalGeneration())
 
 
 def session_store(settings: Settings) -> Store:
@@ -139,23 +147,25 @@ def build_services(
     listeners.subscribe(events, jobs)
     images = ImageLibrary(storage, cache, events)
     webhook_listeners.subscribe(events, webhook_listeners.Dispatcher(images, jobs))
+    accounts = make_account_cache(settings)
     return Services(
         settings=settings,
         engine=engine,
         storage=storage,
         cache=cache,
+        accounts=accounts,
         broker=broker,
         actors=actors,
         jobs=jobs,
         events=events,
         worker=worker,
-        users=UserService(events),
-        plans=PlanService(events, settings.max_upload_bytes),
+        users=UserService(events, accounts),
+        plans=PlanService(events, accounts, settings.max_upload_bytes),
         sizes=SizeService(events),
         images=images,
         uploads=UploadService(settings, storage, jobs, cache, images, events),
         media=MediaService(storage, redirect_window=settings.media_redirect_window, clock=clock),
-        links=LinkService(storage, settings.secret_key, clock=clock),
+        links=LinkService(storage, settings.secret_key, clock=clock, owners=accounts),
         webhooks=WebhookService(allow_private=settings.webhook_allow_private),
     )
 

@@ -238,10 +238,18 @@ def test_one_shots_wait_for_what_they_use(services: dict[str, Any]) -> None:
 
 
 def test_app_commands_exist(services: dict[str, Any]) -> None:
-    assert services["web"]["command"] == ["imageuploader", "serve"]
+    assert services["web"]["command"][:2] == ["imageuploader", "serve"]
     assert services["migrate"]["command"] == ["imageuploader", "migrate"]
     for name in ("web", "migrate"):
-        cli_parser().parse_args(services[name]["command"][1:])  # exits on an unknown command
+        argv = [_interpolate_str(arg, {}) for arg in services[name]["command"][1:]]
+        cli_parser().parse_args(argv)  # exits on an unknown command or a bad value
+
+
+def test_web_runs_several_processes(services: dict[str, Any]) -> None:
+    argv = [_interpolate_str(arg, {}) for arg in services["web"]["command"][1:]]
+    assert cli_parser().parse_args(argv).workers >= 2
+    argv = [_interpolate_str(arg, {"WEB_WORKERS": "5"}) for arg in services["web"]["command"][1:]]
+    assert cli_parser().parse_args(argv).workers == 5
     command = services["worker"]["command"]
     assert command[:2] == ["dramatiq", "workers.main"]
     assert (ROOT / "workers" / "main.py").is_file()

@@ -19,7 +19,7 @@ async def test_an_empty_gallery_points_to_the_upload_page(login: LogIn) -> None:
     assert page.select("ul.gallery li") == []
     assert page.select_one(".empty a")["href"] == "/upload"
     nav = [a["href"] for a in page.select("header nav a")]
-    assert nav == ["/", "/upload", "/webhooks"]
+    assert nav == ["/", "/upload", "/webhooks", "/account/password"]
 
 
 async def test_cards_newest_first_with_caption_size_status_and_thumbnail(login: LogIn) -> None:

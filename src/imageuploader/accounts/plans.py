@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -12,6 +13,9 @@ from imageuploader.accounts.tables import Plan, PlanSize, Size, User
 from imageuploader.errors import Conflict, InvalidInput, NotFound
 from imageuploader.events import EventBus
 from imageuploader.imaging import formats as output_formats
+
+if TYPE_CHECKING:
+    from imageuploader.accounts.cache import AccountCache
 
 
 async def list_plans(name: str | None = None) -> list[PlanOut]:
@@ -111,10 +115,16 @@ def _check_upload_limit(value: object, ceiling: int | None) -> None:
 
 class PlanService:
     """Creating, editing and deleting plans; a plan that gains sizes or output formats
-    says so (PlanGainedSizes, PlanGainedFormats)."""
+    says so (PlanGainedSizes, PlanGainedFormats).
 
-    def __init__(self, events: EventBus, max_upload_bytes: int | None = None) -> None:
+    Every change reaches the account cache (its users' plans) before returning.
+    """
+
+    def __init__(
+        self, events: EventBus, accounts: AccountCache, max_upload_bytes: int | None = None
+    ) -> None:
         self.events = events
+        self.accounts = accounts
         # The service-wide ceiling (MAX_UPLOAD_BYTES) for a plan's upload limit.
         self.max_upload_bytes = max_upload_bytes
 
@@ -138,6 +148,7 @@ class PlanService:
             )
             await plan.save()
             await PlanSize.insert(*(PlanSize(plan=plan.id, size=ids[s]) for s in data.sizes))
+        await self.accounts.changed()
         return await get_plan(data.name)
 
     async def update(self, name: str, data: PlanPatch) -> PlanOut:
@@ -180,6 +191,7 @@ class PlanService:
                 )
             if gained:
                 await PlanSize.insert(*(PlanSize(plan=plan_id, size=ids[s]) for s in gained))
+        await self.accounts.changed()
         updated = await get_plan(str(new_name))
         if gained:
             await self.events.publish(PlanGainedSizes(updated.name, tuple(gained)))
@@ -201,3 +213,4 @@ class PlanService:
             # SQLite may run without foreign-key enforcement: clear the links ourselves.
             await PlanSize.delete().where(PlanSize.plan == plan["id"])
             await Plan.delete().where(Plan.id == plan["id"])
+        await self.accounts.changed()

@@ -28,6 +28,11 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(max_length=200)]
+    new_password: Annotated[str, msgspec.Meta(max_length=200)]
+
+
 class TokenIssued(msgspec.Struct):
     access_token: str
     token_type: str

@@ -60,6 +60,9 @@ class User(BaseUser, tablename="users"):
     email = Varchar(length=255, unique=True, null=True, default=None)
     plan = ForeignKey(Plan, null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
+    # Every session carries the epoch it began in; a password reset or a
+    # deactivation moves it on, so no earlier session is honoured again.
+    session_epoch = Integer(default=0)
 
 
 class ApiToken(Table, tablename="api_tokens"):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from imageuploader.accounts.schemas import TokenInfo
 from imageuploader.accounts.tables import ApiToken
-from imageuploader.accounts.users import CurrentUser, load_user
 from imageuploader.clock import utcnow
 from imageuploader.errors import NotFound
+
+if TYPE_CHECKING:
+    from imageuploader.accounts.cache import AccountCache
 
 # Ids are SERIAL: 32-bit on PostgreSQL (SQLite would take 64); a larger one names no row.
 MAX_ROW_ID = 2**31 - 1
@@ -28,20 +31,26 @@ async def issue_token(user_id: int, name: str = "") -> tuple[str, int]:
     return raw, token.id
 
 
-async def user_for_token(raw: str) -> tuple[CurrentUser, int] | None:
-    """The user a live token belongs to, with the token's id."""
+async def live_token(digest: str) -> tuple[int, int] | None:
+    """(token id, user id) of the unrevoked token with this digest."""
     row = (
         await ApiToken.select(ApiToken.id, ApiToken.user)
-        .where((ApiToken.token_hash == hash_token(raw)) & ApiToken.revoked_at.is_null())
+        .where((ApiToken.token_hash == digest) & ApiToken.revoked_at.is_null())
         .first()
     )
-    if row is None:
-        return None
-    user = await load_user(row["user"])
-    if user is None:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: utcnow()}).where(ApiToken.id == row["id"])
-    return user, row["id"]
+    return (row["id"], row["user"]) if row else None
+
+
+async def touch(token_id: int) -> None:
+    await ApiToken.update({ApiToken.last_used_at: utcnow()}).where(ApiToken.id == token_id)
+
+
+async def revoke_all(user_id: int, *, keep: int | None = None) -> None:
+    """Revoke every live token of the user, but `keep` (the one a request was made with)."""
+    where = (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+    if keep is not None:
+        where &= ApiToken.id != keep
+    await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(where)
 
 
 async def list_tokens(user_id: int) -> list[TokenInfo]:
@@ -58,7 +67,7 @@ async def list_tokens(user_id: int) -> list[TokenInfo]:
     ]
 
 
-async def revoke_token(user_id: int, token_id: int) -> None:
+async def revoke_token(user_id: int, token_id: int, *, accounts: AccountCache) -> None:
     """Revoke one of the user's own tokens; someone else's is 'not found'."""
     if not 0 < token_id <= MAX_ROW_ID:
         # An id no row can have; the databases refuse such integers outright (a 500).
@@ -69,3 +78,4 @@ async def revoke_token(user_id: int, token_id: int) -> None:
     await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(
         (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
     )
+    await accounts.changed()

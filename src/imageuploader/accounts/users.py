@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
 
-from imageuploader.accounts import plans
+from imageuploader.accounts import plans, tokens
 from imageuploader.accounts.events import UserPlanChanged
 from imageuploader.accounts.schemas import PlanOut, UserIn, UserOut, UserPatch
-from imageuploader.accounts.tables import ApiToken, Plan, User
+from imageuploader.accounts.tables import Plan, User
 from imageuploader.clock import utcnow
 from imageuploader.errors import Conflict, InvalidInput, NotFound
 from imageuploader.events import EventBus
+
+if TYPE_CHECKING:
+    from imageuploader.accounts.cache import AccountCache
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class CurrentUser:
     username: str
     is_admin: bool
     plan: PlanOut | None
+    # A session is honoured only while it carries this epoch (see `end_sessions`).
+    epoch: int = 0
 
     @property
     def sizes(self) -> list[str]:
@@ -62,19 +69,50 @@ async def authenticate(username: str, password: str) -> int | None:
     return row["id"]
 
 
-async def load_user(user_id: int) -> CurrentUser | None:
-    """The active user with this id and their plan, or None."""
+async def load_user(
+    user_id: int, catalogue: Mapping[str, PlanOut] | None = None
+) -> CurrentUser | None:
+    """The active user with this id and their plan (from `catalogue` when given), or None."""
     row = (
         await User.select(
-            User.id, User.username, User.admin, User.active, User.plan.name.as_alias("plan_name")
+            User.id,
+            User.username,
+            User.admin,
+            User.active,
+            User.session_epoch,
+            User.plan.name.as_alias("plan_name"),
         )
         .where(User.id == user_id)
         .first()
     )
     if row is None or not row["active"]:
         return None
-    plan = await plans.get_plan(row["plan_name"]) if row["plan_name"] else None
-    return CurrentUser(id=row["id"], username=row["username"], is_admin=row["admin"], plan=plan)
+    name = row["plan_name"]
+    if name is None:
+        plan = None
+    elif catalogue is not None:
+        plan = catalogue.get(name)
+    else:
+        plan = await plans.get_plan(name)
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        is_admin=row["admin"],
+        plan=plan,
+        epoch=row["session_epoch"],
+    )
+
+
+async def end_sessions(user_id: int, *, keep_token: int | None = None) -> int:
+    """End every session and token of the user (but `keep_token`); return the new epoch.
+
+    Sessions live in a store keyed by a random id, so they are not hunted down:
+    each carries the epoch it began in, and moving the epoch on orphans them all.
+    """
+    await User.update({User.session_epoch: User.session_epoch + 1}).where(User.id == user_id)
+    await tokens.revoke_all(user_id, keep=keep_token)
+    row = await User.select(User.session_epoch).where(User.id == user_id).first()
+    return int(row["session_epoch"]) if row else 0
 
 
 async def list_users(username: str | None = None) -> list[UserOut]:
@@ -127,10 +165,15 @@ async def _hashed(password: str) -> str:
 
 
 class UserService:
-    """Creating and changing users; a change of plan is published as UserPlanChanged."""
+    """Creating and changing users; a change of plan is published as UserPlanChanged.
 
-    def __init__(self, events: EventBus) -> None:
+    A new password or a deactivation ends every session and token of the user;
+    every change reaches the account cache of every process before returning.
+    """
+
+    def __init__(self, events: EventBus, accounts: AccountCache) -> None:
         self.events = events
+        self.accounts = accounts
 
     async def create(self, data: UserIn) -> UserOut:
         plan_id = await _plan_id(data.plan)
@@ -164,16 +207,32 @@ class UserService:
             values[User.password] = await _hashed(data.password)
         if values:
             await User.update(values).where(User.id == current.id)
-        if values.get(User.active) is False:
-            await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(
-                (ApiToken.user == current.id) & ApiToken.revoked_at.is_null()
-            )
+        if User.password in values or values.get(User.active) is False:
+            await end_sessions(current.id)
+        if values:
+            await self.accounts.changed()
         updated = await get_user(username)
         new_plan = updated.plan.name if updated.plan else None
         old_plan = current.plan.name if current.plan else None
         if new_plan is not None and new_plan != old_plan:
             await self.events.publish(UserPlanChanged(updated.id, new_plan))
         return updated
+
+    async def change_own_password(
+        self, user: CurrentUser, current: str, new: str, *, keep_token: int | None = None
+    ) -> int:
+        """The user's own change: needs the current password; ends every other session and
+        token. Returns the new session epoch, for the session the change was made in."""
+        row = await User.select(User.password).where(User.id == user.id).first()
+        ok = row is not None and await anyio.to_thread.run_sync(
+            _check_password, current, row["password"]
+        )
+        if not ok:
+            raise InvalidInput("The current password is wrong.")
+        await User.update({User.password: await _hashed(new)}).where(User.id == user.id)
+        epoch = await end_sessions(user.id, keep_token=keep_token)
+        await self.accounts.changed()
+        return epoch
 
     async def deactivate(self, username: str, *, acting_user_id: int) -> UserOut:
         return await self.update(username, UserPatch(active=False), acting_user_id=acting_user_id)

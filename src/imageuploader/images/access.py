@@ -8,6 +8,7 @@ image offers (renditions, the original, sharing) is its owner's plan.
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser, load_user
@@ -17,6 +18,12 @@ from imageuploader.images.records import ImageRecord
 from imageuploader.images.tables import Image
 
 NO_SUCH_IMAGE = "No such image."
+
+
+class Owners(Protocol):
+    """Where image owners are looked up (accounts.cache.AccountCache: cached)."""
+
+    async def user(self, user_id: int) -> CurrentUser | None: ...
 
 
 def parse_image_id(image_id: str) -> uuid.UUID:
@@ -39,11 +46,13 @@ async def _find(image_id: str) -> ImageRecord | None:
     return ImageRecord.from_row(row) if row else None
 
 
-async def owner_plan(viewer: CurrentUser | None, image: ImageRecord) -> PlanOut | None:
+async def owner_plan(
+    viewer: CurrentUser | None, image: ImageRecord, owners: Owners | None = None
+) -> PlanOut | None:
     """The plan that governs the image: the owner's (None if the owner is deactivated)."""
     if viewer is not None and viewer.id == image.owner:
         return viewer.plan
-    owner = await load_user(image.owner)
+    owner = await (owners.user(image.owner) if owners else load_user(image.owner))
     return owner.plan if owner else None
 
 
@@ -56,12 +65,14 @@ async def visible_image(user: CurrentUser, image_id: str) -> tuple[ImageRecord, 
     return image, await owner_plan(user, image)
 
 
-async def shared_image(image_id: str) -> tuple[ImageRecord, PlanOut | None]:
+async def shared_image(
+    image_id: str, owners: Owners | None = None
+) -> tuple[ImageRecord, PlanOut | None]:
     """The image behind an expiring link, whoever opens it, and its owner's plan."""
     image = await _find(image_id)
     if image is None:
         raise NotFound("The image behind this link was deleted.")
-    return image, await owner_plan(None, image)
+    return image, await owner_plan(None, image, owners)
 
 
 def require_object(plan: PlanOut | None, slug: str) -> None:

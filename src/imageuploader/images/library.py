@@ -36,6 +36,26 @@ class ImageLibrary:
 
     async def list(self, user: CurrentUser, page: int, per_page: int) -> ImagePage:
         """The caller's images, newest first, in three queries whatever the page size."""
+        self._check_page(page, per_page)
+
+        async def compute() -> tuple[ImagePage, bool]:
+            return await self._list(user, page, per_page), True
+
+        name = f"list:{plan_fingerprint(user.plan)}:{page}:{per_page}"
+        return await self.cache.fetch(user.id, name, ImagePage, compute)
+
+    async def list_json(self, user: CurrentUser, page: int, per_page: int) -> bytes:
+        """`list` as the JSON of an ImagePage, straight from the cache when it is there."""
+        self._check_page(page, per_page)
+
+        async def compute() -> tuple[ImagePage, bool]:
+            return await self._list(user, page, per_page), True
+
+        name = f"list:{plan_fingerprint(user.plan)}:{page}:{per_page}"
+        return await self.cache.fetch_json(user.id, name, compute)
+
+    @staticmethod
+    def _check_page(page: int, per_page: int) -> None:
         if page < 1:
             raise InvalidInput("page: must be 1 or more.")
         if not 1 <= per_page <= MAX_PER_PAGE:
@@ -43,12 +63,6 @@ class ImageLibrary:
         if page > MAX_PAGE:
             # The offset would overflow the database's 64-bit integers (a 500, not a 4xx).
             raise InvalidInput(f"page: must be at most {MAX_PAGE:,}.")
-
-        async def compute() -> tuple[ImagePage, bool]:
-            return await self._list(user, page, per_page), True
-
-        name = f"list:{plan_fingerprint(user.plan)}:{page}:{per_page}"
-        return await self.cache.fetch(user.id, name, ImagePage, compute)
 
     async def _list(self, user: CurrentUser, page: int, per_page: int) -> ImagePage:
         total = await Image.count().where(Image.owner == user.id)

@@ -49,9 +49,16 @@ class SignedTarget:
 
 
 class LinkService:
-    def __init__(self, storage: Storage, secret_key: str, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        secret_key: str,
+        clock: Clock = utcnow,
+        owners: access.Owners | None = None,
+    ) -> None:
         self.storage = storage
         self.clock = clock
+        self.owners = owners
         self._signer = URLSafeSerializer(secret_key, salt=_SALT)
 
     async def create(
@@ -115,7 +122,7 @@ class LinkService:
         each request; one made for `h200.webp` always serves that format.
         """
         target = self.verify(token)
-        image, plan = await access.shared_image(target.image_id)
+        image, plan = await access.shared_image(target.image_id, self.owners)
         if not (plan and plan.expiring_links):
             raise Forbidden("This link is no longer valid.")
         return await locate(image, target.slug, plan, accept), target

@@ -27,6 +27,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         "user_service": services.users,
         "plan_service": services.plans,
         "size_service": services.sizes,
+        "accounts": services.accounts,
         "webhooks": services.webhooks,
     }
     return {

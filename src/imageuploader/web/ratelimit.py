@@ -7,6 +7,8 @@ failed always gets through. Uploads use Litestar's RateLimitMiddleware. All
 counters live in the `rate_limit` store that the composition root builds: Redis
 when CACHE_URL is Redis, so every web process counts together; in memory
 otherwise. Over a limit: 429 with `Retry-After` and a JSON `detail`.
+Only the requests a limit may count (POSTs to the login and upload paths) enter
+the limiters (OnlyWhereLimited); the rest pass by at the cost of one comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +29,29 @@ STORE = "rate_limit"
 LOGIN_PATHS = frozenset({"/login", "/api/auth/token"})
 # The JSON API and the upload page share one budget per user.
 UPLOAD_PATHS = frozenset({"/api/images", "/upload"})
+LIMITED_PATHS = LOGIN_PATHS | UPLOAD_PATHS
 MAX_USERNAME = 200
+
+
+class OnlyWhereLimited:
+    """The limiters, wrapped around the app, entered only by POSTs to a limited path."""
+
+    def __init__(self, app: ASGIApp, limits: list[DefineMiddleware]) -> None:
+        self.app = app
+        limited = app
+        for limit in reversed(limits):
+            limited = limit(limited)
+        self.limited = limited
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and (scope["path"].rstrip("/") or "/") in LIMITED_PATHS
+        ):
+            await self.limited(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _Limiter(RateLimitMiddleware):
@@ -191,4 +215,4 @@ def rate_limit_middleware(settings: Settings) -> list[DefineMiddleware]:
                 identifier_for_request=_user_identifier,
             ).middleware
         )
-    return middleware
+    return [DefineMiddleware(OnlyWhereLimited, limits=middleware)] if middleware else []

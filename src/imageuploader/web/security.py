@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from imageuploader.settings import Settings
@@ -74,27 +73,38 @@ def content_security_policy(media_origin: str | None) -> str:
     )
 
 
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+CSP = b"content-security-policy"
+
+
 def security_headers(
     settings: Settings, media_origin: str | None = None
 ) -> Callable[[Message, Scope], Awaitable[None]]:
     """A `before_send` hook: it sees every response, errors and 404s included.
 
-    `media_origin`: the S3 origin /media redirects to, if it does."""
+    `media_origin`: the S3 origin /media redirects to, if it does. It runs on
+    every response, so it works on the raw header list, encoded once."""
     headers = dict(BASE_HEADERS)
     if settings.production:
         headers["Strict-Transport-Security"] = HSTS
-    page_policy = content_security_policy(media_origin)
+    encoded = _encoded(headers)
+    page_policy = (CSP, content_security_policy(media_origin).encode("latin-1"))
+    docs_policy = (CSP, DOCS_POLICY.encode("latin-1"))
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        out = MutableScopeHeaders.from_message(message)
-        for name, value in headers.items():
-            # A handler that chose its own value (e.g. media's nosniff) keeps it.
-            if name not in out:
-                out[name] = value
-        if "Content-Security-Policy" not in out:
+        out = message.get("headers")
+        if not isinstance(out, list):
+            out = message["headers"] = list(out or ())
+        present = {name.lower() for name, _ in out}
+        # A handler that chose its own value (e.g. media's nosniff) keeps it.
+        out.extend(header for header in encoded if header[0] not in present)
+        if CSP not in present:
             docs = _is_docs_page(scope.get("path", ""))
-            out["Content-Security-Policy"] = DOCS_POLICY if docs else page_policy
+            out.append(docs_policy if docs else page_policy)
 
     return add_headers

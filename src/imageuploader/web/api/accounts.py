@@ -11,8 +11,10 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from imageuploader.accounts import plans, sizes, tokens, users
+from imageuploader.accounts.cache import AccountCache
 from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.schemas import (
+    PasswordChange,
     PlanIn,
     PlanOut,
     PlanPatch,
@@ -29,7 +31,14 @@ from imageuploader.accounts.schemas import (
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import CurrentUser, UserService
 from imageuploader.images import usage
-from imageuploader.web.auth import admin_only
+from imageuploader.web.auth import admin_only, start_session
+
+
+def _token_id(request: Request[CurrentUser, Any, Any]) -> int | None:
+    """The bearer token a request was made with (None: a session)."""
+    auth = request.auth if isinstance(request.auth, dict) else {}
+    token_id = auth.get("token_id")
+    return token_id if isinstance(token_id, int) else None
 
 
 class AuthController(Controller):
@@ -54,12 +63,14 @@ class AuthController(Controller):
         return TokenIssued(access_token=raw, token_type="bearer", token_id=token_id)  # noqa: S106
 
     @delete("/token", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_current(self, request: Request[CurrentUser, Any, Any]) -> None:
+    async def revoke_current(
+        self, request: Request[CurrentUser, Any, Any], accounts: NamedDependency[AccountCache]
+    ) -> None:
         """Revoke the token this request was made with."""
-        auth = request.auth if isinstance(request.auth, dict) else {}
-        if "token_id" not in auth:
+        token_id = _token_id(request)
+        if token_id is None:
             raise NotAuthorizedException("This request was not made with a bearer token.")
-        await tokens.revoke_token(request.user.id, auth["token_id"])
+        await tokens.revoke_token(request.user.id, token_id, accounts=accounts)
 
     @get("/tokens")
     async def list_tokens(self, request: Request[CurrentUser, Any, Any]) -> list[TokenInfo]:
@@ -67,9 +78,12 @@ class AuthController(Controller):
 
     @delete("/tokens/{token_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def revoke(
-        self, request: Request[CurrentUser, Any, Any], token_id: FromPath[int]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        token_id: FromPath[int],
+        accounts: NamedDependency[AccountCache],
     ) -> None:
-        await tokens.revoke_token(request.user.id, token_id)
+        await tokens.revoke_token(request.user.id, token_id, accounts=accounts)
 
 
 class MeController(Controller):
@@ -87,6 +101,21 @@ class MeController(Controller):
             "plan": user.plan,
             "usage": await usage.usage_of(user.id),
         }
+
+    @post("/password", status_code=HTTP_204_NO_CONTENT)
+    async def change_password(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        data: JSONBody[PasswordChange],
+        user_service: NamedDependency[UserService],
+    ) -> None:
+        """Change your password: every other session and token ends; this one carries on."""
+        token_id = _token_id(request)
+        epoch = await user_service.change_own_password(
+            request.user, data.current_password, data.new_password, keep_token=token_id
+        )
+        if token_id is None:
+            start_session(request, request.user.id, epoch)
 
 
 class AdminUsersController(Controller):

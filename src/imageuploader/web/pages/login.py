@@ -10,8 +10,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from imageuploader.accounts import users
-from imageuploader.web.auth import SESSION_USER_KEY
-from imageuploader.web.sessions import rotate_session_id
+from imageuploader.web.auth import accounts_of, start_session
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,9 +47,10 @@ class LoginPages(Controller):
                 },
                 status_code=400,
             )
-        # A fresh session at login: never keep an id an attacker may have planted.
-        rotate_session_id(request)
-        request.set_session({SESSION_USER_KEY: user_id})
+        user = await accounts_of(request).user(user_id)
+        if user is None:  # deactivated between the two reads
+            return Redirect(path="/login", status_code=HTTP_303_SEE_OTHER)
+        start_session(request, user.id, user.epoch)
         return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
 
     @post("/logout", status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,185 @@
+"""Who a token or a session belongs to, cached in this process, checked against a shared generation.
+
+Authentication runs on every request, so its answers (token -> user, user ->
+CurrentUser with the plan, the plan catalogue) are kept in memory. Every
+change to any of them (a token revoked, a user edited, deactivated or given a
+new password, a plan edited) moves one generation counter on, after the change
+is committed. Each lookup first reads that counter (one Redis GET when the
+processes share a Redis, a plain attribute in a single embedded process), and
+an entry is served only if it was made under the generation just read. So a
+change takes effect on the next request in every process, and a request that
+races a change can only store an entry under a generation already past.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from imageuploader.accounts import plans, tokens, users
+from imageuploader.accounts.schemas import PlanOut
+from imageuploader.accounts.users import CurrentUser
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "imageuploader:accounts:generation"
+MAX_ENTRIES = 10_000
+# How stale a token's `last_used_at` may get: a write per request would cost
+# more than the whole cached lookup.
+TOUCH_EVERY_SECONDS = 60.0
+# Entries are dropped this often whatever the generation says: a bound on
+# staleness should a change ever fail to move the generation on.
+MAX_AGE_SECONDS = 300.0
+
+
+class Generation(Protocol):
+    """A counter every process of one deployment reads and moves on."""
+
+    async def read(self) -> int: ...
+    async def bump(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class LocalGeneration:
+    """One process is the whole deployment (the embedded default without Redis)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    async def read(self) -> int:
+        return self.value
+
+    async def bump(self) -> None:
+        self.value += 1
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisGeneration:
+    """Shared by every web process. An asyncio client belongs to the event loop it first
+    ran on, so one is kept per loop (the tests and the CLI run several loops)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=3)
+            self._clients[loop] = client
+        return client
+
+    async def read(self) -> int:
+        return int(await self._client().get(GENERATION_KEY) or 0)
+
+    async def bump(self) -> None:
+        await self._client().incr(GENERATION_KEY)
+
+    async def close(self) -> None:
+        """Close this loop's client (the lifespan's); other loops' close with their loop."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+
+class AccountCache:
+    """Token, user and plan lookups for authentication, each valid for one generation."""
+
+    def __init__(self, generation: Generation, max_entries: int = MAX_ENTRIES) -> None:
+        self.generation = generation
+        self.max_entries = max_entries
+        self._seen: int | None = None
+        self._since = time.monotonic()
+        self._tokens: dict[str, tuple[int, int, int]] = {}  # digest -> (gen, user id, token id)
+        self._users: dict[int, tuple[int, CurrentUser | None]] = {}
+        self._plans: tuple[int, dict[str, PlanOut]] | None = None
+        self._touched: dict[int, float] = {}
+
+    async def _current(self) -> int | None:
+        """The shared generation, or None when it cannot be read (then nothing is cached:
+        the database answers, as it would without a cache)."""
+        try:
+            found = await self.generation.read()
+        except (RedisError, OSError) as exc:
+            log.warning("account cache generation unreadable, asking the database: %s", exc)
+            return None
+        if found != self._seen or time.monotonic() - self._since > MAX_AGE_SECONDS:
+            self._seen = found
+            self._since = time.monotonic()
+            self._tokens.clear()
+            self._users.clear()
+            self._plans = None
+        return found
+
+    async def changed(self) -> None:
+        """Call after committing any change to tokens, users or plans. A failure is raised:
+        the caller must not report success while other processes may still honour the
+        old state (they would for at most MAX_AGE_SECONDS)."""
+        await self.generation.bump()
+
+    async def close(self) -> None:
+        await self.generation.close()
+
+    async def for_token(self, raw: str) -> tuple[CurrentUser, int] | None:
+        """The active user a live token belongs to, with the token's id."""
+        gen = await self._current()
+        digest = tokens.hash_token(raw)
+        hit = self._tokens.get(digest)
+        if gen is not None and hit is not None and hit[0] == gen:
+            user_id, token_id = hit[1], hit[2]
+        else:
+            found = await tokens.live_token(digest)
+            if found is None:
+                return None
+            token_id, user_id = found
+            if gen is not None:
+                self._keep(self._tokens, digest, (gen, user_id, token_id))
+        user = await self._user(user_id, gen)
+        if user is None:
+            return None
+        await self._touch(token_id)
+        return user, token_id
+
+    async def user(self, user_id: int) -> CurrentUser | None:
+        """The active user with this id and their plan, or None."""
+        return await self._user(user_id, await self._current())
+
+    async def _user(self, user_id: int, gen: int | None) -> CurrentUser | None:
+        hit = self._users.get(user_id)
+        if gen is not None and hit is not None and hit[0] == gen:
+            return hit[1]
+        user = await users.load_user(user_id, await self._catalogue(gen))
+        if gen is not None:
+            self._keep(self._users, user_id, (gen, user))
+        return user
+
+    async def _catalogue(self, gen: int | None) -> Mapping[str, PlanOut]:
+        if gen is not None and self._plans is not None and self._plans[0] == gen:
+            return self._plans[1]
+        found = {p.name: p for p in await plans.list_plans()}
+        if gen is not None:
+            self._plans = (gen, found)
+        return found
+
+    async def _touch(self, token_id: int) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(token_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
+            return
+        self._keep(self._touched, token_id, now)
+        await tokens.touch(token_id)
+
+    def _keep(self, entries: dict, key: object, value: object) -> None:
+        # A crude bound: whoever fills it (a token-guessing flood cannot: misses are
+        # not stored) starts it over; live users refill it in one request each.
+        if len(entries) >= self.max_entries:
+            entries.clear()
+        entries[key] = value
