@@ -36,6 +36,7 @@ async def test_admins_see_the_admin_link(admin: Browser) -> None:
         "/upload",
         "/webhooks",
         "/admin/users",
+        "/account/password",
     ]
 
 
