@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import partial
@@ -58,6 +58,13 @@ WORKER_POLL_MS = 25
 MULTIPART_OVERHEAD = 64 * 1024
 
 
+async def _shielded(fn: Callable[..., Awaitable[object]], *args: object) -> None:
+    """Run a start-up task to its end even if shutdown comes first: cancelling it
+    mid-query would strand a database connection."""
+    with anyio.CancelScope(shield=True):
+        await fn(*args)
+
+
 def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Connect, migrate and seed, start in-process workers and the reconciler; undo on exit."""
     settings, engine = services.settings, services.engine
@@ -109,7 +116,7 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                 )
                 tg.start_soon(sweeps)
                 if settings.queue_in_process:  # webhook messages too, without holding start-up
-                    tg.start_soon(requeue_pending, services.jobs)
+                    tg.start_soon(_shielded, requeue_pending, services.jobs)
                 yield
                 tg.cancel_scope.cancel()
         finally:
