@@ -96,7 +96,12 @@ async def _wait_finished(client: AsyncTestClient, headers: dict, image_id: str) 
         r = await client.get(f"/api/images/{image_id}", headers=headers)
         assert r.status_code == 200, r.text
         body = r.json()
-        if all(x["status"] in ("ready", "failed") for x in body["renditions"]):
+        # Each rendition and each of its formats (the WebP/AVIF variants workers make).
+        if all(
+            f["status"] in ("ready", "failed")
+            for x in body["renditions"]
+            for f in [x, *x["formats"]]
+        ):
             return body
         if loop.time() > deadline:
             pytest.fail(f"renditions still pending (a stalled worker?): {body['renditions']}")
@@ -149,13 +154,20 @@ async def test_accepted_and_reencoded_safely(
     assert (r.json()["width"], r.json()["height"]) == size
     body = await _wait_finished(client, headers, r.json()["id"])
     assert {x["status"] for x in body["renditions"]} == {"ready"}, body["renditions"]
+    variants = [f for x in body["renditions"] for f in x["formats"][1:]]  # [0]: the fallback
+    assert variants, "the plan's extra formats (WebP) are made for every rendition"
+    assert {f["status"] for f in variants} == {"ready"}, variants
     # What the refusal tests call "nothing stored" is visible here: the same helper sees
-    # the original, the intermediate and every rendition.
+    # the original, the intermediate, every rendition and every variant of it.
     objects = [p for p in stored_files(settings) if ".meta" not in p.parts]  # not sidecars
-    assert len(objects) == 2 + len(body["renditions"])
+    assert len(objects) == 2 + len(body["renditions"]) + len(variants)
     for rendition in body["renditions"]:
         image = await _fetch_image(client, headers, rendition["url"])
         assert image.get_n_pages() == 1
+    for variant in variants:
+        # Clean pixels too: an animated source may give an animated WebP, frame by frame
+        # re-encoded, so only the fallback above is held to one page.
+        await _fetch_image(client, headers, variant["url"])
     # The original is delivered as the image it is, and only that: the same pixels,
     # without the comment or what followed the image's end.
     original = await client.get(body["original_url"], headers=headers)

@@ -15,23 +15,42 @@ from litestar.testing import AsyncTestClient
 
 from imageuploader.app import create_app
 from imageuploader.images import upload as upload_module
+from imageuploader.images.decode_slots import DecodeSlots
 from imageuploader.settings import ConfigError, Settings
 
 from ..conftest import bearer
 from .conftest import photo
 
+GATHER_WITHIN_SECONDS = 30
+
 
 class Decodes:
-    """Wraps the upload's decode: counts how many run at once; may hold them."""
+    """Wraps the upload's decode: counts how many run at once; may hold them.
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    With `gather`, each decode is held until that many uploads have asked for a decode
+    slot (running or waiting), so they all pile up at the cap however slowly a loaded
+    machine brings them there: without a cap all of them would be decoding at once."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, gather: int = 0) -> None:
         self.lock = threading.Lock()
         self.running = 0
         self.peak = 0
+        self.asked = 0
+        self.all_asked = threading.Event()
+        if not gather:
+            self.all_asked.set()
         self.started = threading.Event()
         self.release = threading.Event()
         self.release.set()
         real = upload_module._process
+        real_run = DecodeSlots.run
+
+        async def run(slots: DecodeSlots, fn: Any, *args: Any) -> Any:
+            with self.lock:
+                self.asked += 1
+                if gather and self.asked >= gather:
+                    self.all_asked.set()
+            return await real_run(slots, fn, *args)
 
         def counted(*args: Any) -> Any:
             with self.lock:
@@ -39,6 +58,8 @@ class Decodes:
                 self.peak = max(self.peak, self.running)
             self.started.set()
             try:
+                # A liveness bound: every upload reaches the slots well within it.
+                assert self.all_asked.wait(GATHER_WITHIN_SECONDS), f"{self.asked} of {gather}"
                 time.sleep(0.3)  # long enough for the others to pile up
                 self.release.wait(30)
                 return real(*args)
@@ -47,6 +68,7 @@ class Decodes:
                     self.running -= 1
 
         monkeypatch.setattr(upload_module, "_process", counted)
+        monkeypatch.setattr(DecodeSlots, "run", run)
 
 
 async def client_for(settings: Settings, make_settings: Any, **env: str) -> AsyncTestClient:
@@ -79,7 +101,8 @@ async def post_image(client: AsyncTestClient, headers: dict[str, str], n: int) -
 async def test_concurrent_decodes_are_capped(
     settings: Settings, make_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decodes = Decodes(monkeypatch)
+    uploads = 6
+    decodes = Decodes(monkeypatch, gather=uploads)
     async with await client_for(
         settings, make_settings, DECODE_CONCURRENCY="2", DECODE_WAIT_SECONDS="60"
     ) as client:
@@ -90,9 +113,10 @@ async def test_concurrent_decodes_are_capped(
             statuses.append((await post_image(client, headers, n)).status_code)
 
         async with anyio.create_task_group() as tg:
-            for n in range(6):
+            for n in range(uploads):
                 tg.start_soon(one, n)
-    assert statuses == [201] * 6
+    assert statuses == [201] * uploads
+    assert decodes.asked == uploads
     assert decodes.peak == 2
 
 

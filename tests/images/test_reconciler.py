@@ -23,7 +23,7 @@ from imageuploader.app import create_app
 from imageuploader.container import build_services
 from imageuploader.images import reconciler
 from imageuploader.images.records import RenditionStatus
-from imageuploader.images.tables import Rendition
+from imageuploader.images.tables import Rendition, Variant
 from imageuploader.settings import Settings
 from imageuploader.tasks.registry import QUEUE
 
@@ -38,14 +38,16 @@ def queued(services: Any) -> int:
     return services.broker.queues[QUEUE].qsize()
 
 
-async def pending_ids() -> set[int]:
-    rows = await Rendition.select(Rendition.id).where(
-        Rendition.status == RenditionStatus.PENDING.value
-    )
-    return {r["id"] for r in rows}
+async def pending_ids() -> set[tuple[str, int]]:
+    """Pending work: each rendition, and each WebP/AVIF variant workers are to make."""
+    found: set[tuple[str, int]] = set()
+    for kind, table in (("rendition", Rendition), ("variant", Variant)):
+        rows = await table.select(table.id).where(table.status == RenditionStatus.PENDING.value)
+        found |= {(kind, r["id"]) for r in rows}
+    return found
 
 
-async def make_pending(settings: Settings) -> set[int]:
+async def make_pending(settings: Settings) -> set[tuple[str, int]]:
     """With no worker threads, an upload leaves its non-primary renditions pending."""
     app = create_app(settings)
     async with AsyncTestClient(app=app) as client:
@@ -65,7 +67,7 @@ async def make_pending(settings: Settings) -> set[int]:
             )
             assert r.status_code == 201, r.text
     found = await pending_ids()
-    assert found
+    assert {kind for kind, _ in found} == {"rendition", "variant"}
     return found
 
 
