@@ -82,8 +82,9 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
             await engine.start_connection_pool(min_size=1, max_size=settings.database_pool_size)
         worker = None
         try:
-            await db.migrate()
-            await seed(settings)
+            if settings.prepare_database:  # else `serve --workers N` did it once
+                await db.migrate()
+                await seed(settings)
             try:
                 # The seed may have changed the catalogue that other processes cache.
                 await services.accounts.changed()

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from imageuploader.logs import configure_logging
@@ -31,6 +32,9 @@ def _logging(settings: Settings) -> None:
 
 # uvloop's event loop and httptools' C parser (uvicorn[standard]); our JSON logging
 # stays in charge, and the app logs each request with its id.
+# Set by `serve --workers N` for its worker processes: the database is prepared.
+PREPARED_ENV = "IMAGEUPLOADER_DATABASE_PREPARED"
+
 UVICORN_OPTIONS = {"loop": "uvloop", "http": "httptools", "log_config": None, "access_log": False}
 
 
@@ -40,6 +44,9 @@ def web_app() -> Litestar:
 
     settings = _settings()
     _logging(settings)
+    if os.environ.get(PREPARED_ENV) == "1":
+        # The `serve` parent migrated and seeded once before starting the workers.
+        settings = replace(settings, prepare_database=False)
     return create_app(settings)
 
 
@@ -61,6 +68,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(web_app(), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
     else:
+        # Migrate and seed once, here: N processes doing it at once race (on SQLite,
+        # "table already exists"). The workers inherit the flag and skip it.
+        asyncio.run(_prepare(settings.with_secret()))
+        os.environ[PREPARED_ENV] = "1"
         # Each process builds its own app (and connections) from the environment.
         uvicorn.run(
             "imageuploader.cli:web_app",

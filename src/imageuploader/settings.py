@@ -66,6 +66,9 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # Webhooks to private, loopback and link-local addresses (a receiver on this machine).
     webhook_allow_private: bool = False
+    # Migrate and seed in the app's start-up. `serve --workers N` does it once in the
+    # parent and turns it off in the worker processes, which would otherwise race.
+    prepare_database: bool = True
 
     @property
     def production(self) -> bool:
