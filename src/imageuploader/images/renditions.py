@@ -21,7 +21,7 @@ from imageuploader.images.cache import ImageCache
 from imageuploader.images.events import ImageFailed, ImageReady
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.records import RenditionStatus
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.storage import ObjectNotFound, Storage
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,11 @@ async def give_up(ctx: WorkerContext, rendition_id: int) -> str:
 async def announce_settled(events: EventBus | None, image_id: uuid.UUID, owner: int) -> None:
     """Publish ImageReady (all ready) or ImageFailed (some failed) once none is pending.
 
+    Settled means the renditions and their WebP/AVIF variants: the event carries
+    the image as the API shows it, so it waits for the last variant too (a variant
+    worker calls this as well). Ready or failed follows the renditions; a failed
+    variant still has its JPEG fallback.
+
     Two workers finishing an image's last renditions together may both see it
     settled; they see the same rows, so the same `version`, and listeners
     treat the second as a repeat.
@@ -229,7 +234,15 @@ async def announce_settled(events: EventBus | None, image_id: uuid.UUID, owner: 
     statuses = {r["status"] for r in rows}
     if not rows or RenditionStatus.PENDING.value in statuses:
         return
+    extra = (
+        await Variant.select(Variant.id, Variant.status, Variant.updated_at)
+        .where(Variant.rendition.image == image_id)
+        .order_by(Variant.id)
+    )
+    if any(v["status"] == RenditionStatus.PENDING.value for v in extra):
+        return
     state = ";".join(f"{r['id']},{r['status']},{r['updated_at']}" for r in rows)
+    state += "|" + ";".join(f"{v['id']},{v['status']},{v['updated_at']}" for v in extra)
     version = hashlib.sha256(state.encode()).hexdigest()[:16]
     kind = ImageReady if statuses == {RenditionStatus.READY.value} else ImageFailed
     await events.publish(kind(image_id=str(image_id), owner=owner, version=version))

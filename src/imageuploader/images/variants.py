@@ -145,12 +145,13 @@ async def make_variant(ctx: WorkerContext, variant_id: int) -> str:
         return "already-ready"
     if job.spec is None:
         await _fail(variant_id, f"The size {job.slug!r} no longer exists.")
+        await _settled(ctx, job)
         return "failed"
     try:
         rendered, digest = await anyio.to_thread.run_sync(_render_and_store, ctx, job, job.spec)
     except PERMANENT as exc:
         await _fail(variant_id, _describe(exc))
-        await _invalidate(ctx, job.owner)
+        await _settled(ctx, job)
         return "failed"
     except Exception as exc:
         await Variant.update(
@@ -176,8 +177,15 @@ async def make_variant(ctx: WorkerContext, variant_id: int) -> str:
         # The image was deleted while we worked: do not leave an orphan behind.
         await anyio.to_thread.run_sync(ctx.storage.delete, job.location, job.key)
         return "gone"
-    await _invalidate(ctx, job.owner)
+    await _settled(ctx, job)
     return "ready"
+
+
+async def _settled(ctx: WorkerContext, job: VariantJob) -> None:
+    """A variant is done: drop the owner's cached views, and if it was the image's last
+    pending piece, announce the image (image.ready/failed wait for variants too)."""
+    await _invalidate(ctx, job.owner)
+    await renditions.announce_settled(ctx.events, job.image_id, job.owner)
 
 
 async def give_up_variant(ctx: WorkerContext, variant_id: int) -> str:
@@ -188,6 +196,9 @@ async def give_up_variant(ctx: WorkerContext, variant_id: int) -> str:
     if row is None or row["status"] != RenditionStatus.PENDING.value:
         return "gone" if row is None else "already-done"
     await _fail(variant_id, row["error"] or "Gave up after repeated failures.", count=False)
+    job = await _load_job(variant_id)
+    if job is not None:
+        await _settled(ctx, job)
     return "failed"
 
 
