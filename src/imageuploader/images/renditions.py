@@ -267,11 +267,6 @@ async def _load_job(rendition_id: int) -> RenderJob | None:
     if not found:
         return None
     row = found[0]
-    spec = None
-    if row["size_id"] is not None:
-        spec = imaging.SizeSpec(
-            slug=row["slug"], width=row["size_width"], height=row["size_height"], fit=row["fit"]
-        )
     return RenderJob(
         rendition_id=rendition_id,
         status=RenditionStatus(row["status"]),
@@ -284,7 +279,17 @@ async def _load_job(rendition_id: int) -> RenderJob | None:
         image_height=row["image_height"],
         original_key=row["original_key"],
         intermediate_key=row["intermediate_key"],
-        spec=spec,
+        spec=spec_of(row),
+    )
+
+
+def spec_of(row: dict[str, Any]) -> imaging.SizeSpec | None:
+    """The size a job row names (None once the size is deleted), from the job query's
+    `size_*` columns."""
+    if row["size_id"] is None:
+        return None
+    return imaging.SizeSpec(
+        slug=row["slug"], width=row["size_width"], height=row["size_height"], fit=row["fit"]
     )
 
 

@@ -74,11 +74,6 @@ async def _load_job(variant_id: int) -> VariantJob | None:
     if not found:
         return None
     row = found[0]
-    spec = None
-    if row["size_id"] is not None:
-        spec = imaging.SizeSpec(
-            slug=row["slug"], width=row["size_width"], height=row["size_height"], fit=row["fit"]
-        )
     return VariantJob(
         variant_id=variant_id,
         status=RenditionStatus(row["status"]),
@@ -93,7 +88,7 @@ async def _load_job(variant_id: int) -> VariantJob | None:
         image_height=row["image_height"],
         original_key=row["original_key"],
         intermediate_key=row["intermediate_key"],
-        spec=spec,
+        spec=renditions.spec_of(row),
     )
 
 
