@@ -164,7 +164,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 def cmd_rebalance(args: argparse.Namespace) -> int:
     from imageuploader import maintenance
-    from imageuploader.container import make_storage
+    from imageuploader.container import make_image_cache, make_storage
     from imageuploader.storage import S3Storage
 
     settings = _settings().with_secret()
@@ -187,7 +187,8 @@ def cmd_rebalance(args: argparse.Namespace) -> int:
     async def run() -> maintenance.RebalanceReport:
         await _prepare(settings)
         await asyncio.to_thread(storage.ensure_ready)  # a newly listed bucket may not exist
-        return await maintenance.rebalance_buckets(storage, say=say)
+        cache = make_image_cache(settings)
+        return await maintenance.rebalance_buckets(storage, say=say, cache=cache)
 
     if args.dry_run:
         print(f"{asyncio.run(dry_run())} images would move")

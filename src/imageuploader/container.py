@@ -148,6 +148,13 @@ def build_services(
     images = ImageLibrary(storage, cache, events)
     webhook_listeners.subscribe(events, webhook_listeners.Dispatcher(images, jobs))
     accounts = make_account_cache(settings)
+    media = MediaService(
+        storage,
+        cache=cache,
+        owners=accounts,
+        redirect_window=settings.media_redirect_window,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -164,8 +171,8 @@ def build_services(
         sizes=SizeService(events),
         images=images,
         uploads=UploadService(settings, storage, jobs, cache, images, events),
-        media=MediaService(storage, redirect_window=settings.media_redirect_window, clock=clock),
-        links=LinkService(storage, settings.secret_key, clock=clock, owners=accounts),
+        media=media,
+        links=LinkService(storage, settings.secret_key, media, clock=clock),
         webhooks=WebhookService(allow_private=settings.webhook_allow_private),
     )
 

@@ -12,6 +12,7 @@ import anyio.from_thread
 
 from imageuploader.container import Services
 from imageuploader.images import renditions, variants
+from imageuploader.images.cache import ImageCache
 from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.storage import S3Storage
 from imageuploader.storage.rebalance import (
@@ -150,14 +151,14 @@ async def placements() -> list[Placement]:
     ]
 
 
-async def _set_location(image_id: str, bucket: str) -> bool:
-    """Point the row at `bucket`; False if the image was deleted meanwhile."""
+async def _set_location(image_id: str, bucket: str) -> int | None:
+    """Point the row at `bucket`; its owner, or None if the image was deleted meanwhile."""
     moved = (
         await Image.update({Image.location: bucket})
         .where(Image.id == uuid.UUID(image_id))
-        .returning(Image.id)
+        .returning(Image.owner)
     )
-    return bool(moved)
+    return moved[0]["owner"] if moved else None
 
 
 async def _owned_keys(image_id: str) -> list[str]:
@@ -168,9 +169,13 @@ async def _owned_keys(image_id: str) -> list[str]:
     return [r["key"] for r in rows]
 
 
-async def _commit(image_id: str, bucket: str) -> list[str] | None:
-    if not await _set_location(image_id, bucket):
+async def _commit(image_id: str, bucket: str, cache: ImageCache | None) -> list[str] | None:
+    owner = await _set_location(image_id, bucket)
+    if owner is None:
         return None
+    if cache is not None:
+        # Servers cache where each object is: they must look again.
+        await cache.invalidate(owner)
     return await _owned_keys(image_id)
 
 
@@ -180,13 +185,16 @@ async def planned_moves(storage: S3Storage) -> list[tuple[Placement, str]]:
     return [(p, target) for p, target in targets if target != p.location]
 
 
-async def rebalance_buckets(storage: S3Storage, *, say: Say) -> RebalanceReport:
-    """Move images whose ring bucket changed (after S3_BUCKETS changed)."""
+async def rebalance_buckets(
+    storage: S3Storage, *, say: Say, cache: ImageCache | None = None
+) -> RebalanceReport:
+    """Move images whose ring bucket changed (after S3_BUCKETS changed); `cache` is the
+    servers' image cache, told of each move."""
     found = await placements()
 
     def commit(image_id: str, bucket: str) -> list[str] | None:
         # Called from the rebalance thread; the row is updated on the event loop.
-        return anyio.from_thread.run(_commit, image_id, bucket)
+        return anyio.from_thread.run(_commit, image_id, bucket, cache)
 
     def progress(event: RebalanceEvent) -> None:
         if event.action != "in_place":

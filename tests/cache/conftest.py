@@ -76,11 +76,22 @@ def worker_context(app: Litestar) -> WorkerContext:
     return dataclasses.replace(services.worker, cache=cache)
 
 
+@contextmanager
+def worker(app: Litestar) -> Iterator[WorkerContext]:
+    """`worker_context`, its own cache client closed afterwards."""
+    ctx = worker_context(app)
+    try:
+        yield ctx
+    finally:
+        if ctx.cache is not None and ctx.cache is not app.state.services.cache:
+            ctx.cache.close()
+
+
 async def run_workers(app: Litestar) -> list[str]:
     """Make every pending rendition as a worker would; return the outcomes."""
-    ctx = worker_context(app)
     pending = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
-    return [await make_rendition(ctx, r["id"]) for r in pending]
+    with worker(app) as ctx:
+        return [await make_rendition(ctx, r["id"]) for r in pending]
 
 
 async def run_queued(app: Litestar) -> list[str]:
@@ -91,9 +102,9 @@ async def run_queued(app: Litestar) -> list[str]:
     while not queue.empty():
         waiting.append(dramatiq.Message.decode(queue.get_nowait()))
         queue.task_done()
-    ctx = worker_context(app)
     run = {task.name: task.run for task in TASKS}
-    return [f"{m.actor_name}: {await run[m.actor_name](ctx, *m.args)}" for m in waiting]
+    with worker(app) as ctx:
+        return [f"{m.actor_name}: {await run[m.actor_name](ctx, *m.args)}" for m in waiting]
 
 
 class QueryLog:

@@ -47,12 +47,12 @@ async def _find(image_id: str) -> ImageRecord | None:
 
 
 async def owner_plan(
-    viewer: CurrentUser | None, image: ImageRecord, owners: Owners | None = None
+    viewer: CurrentUser | None, owner_id: int, owners: Owners | None = None
 ) -> PlanOut | None:
-    """The plan that governs the image: the owner's (None if the owner is deactivated)."""
-    if viewer is not None and viewer.id == image.owner:
+    """The plan that governs an image of `owner_id`: the owner's (None if deactivated)."""
+    if viewer is not None and viewer.id == owner_id:
         return viewer.plan
-    owner = await (owners.user(image.owner) if owners else load_user(image.owner))
+    owner = await (owners.user(owner_id) if owners else load_user(owner_id))
     return owner.plan if owner else None
 
 
@@ -62,7 +62,7 @@ async def visible_image(user: CurrentUser, image_id: str) -> tuple[ImageRecord, 
     if image is None or (image.owner != user.id and not user.is_admin):
         # Someone else's image looks exactly like a missing one.
         raise NotFound(NO_SUCH_IMAGE)
-    return image, await owner_plan(user, image)
+    return image, await owner_plan(user, image.owner)
 
 
 async def shared_image(
@@ -72,7 +72,7 @@ async def shared_image(
     image = await _find(image_id)
     if image is None:
         raise NotFound("The image behind this link was deleted.")
-    return image, await owner_plan(None, image, owners)
+    return image, await owner_plan(None, image.owner, owners)
 
 
 def require_object(plan: PlanOut | None, slug: str) -> None:

@@ -46,6 +46,7 @@ class Backend(Protocol):
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
     def bump(self, owner_id: int) -> None: ...
     def ping(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def view_key(owner_id: int, generation: int | str, name: str) -> str:
@@ -143,6 +144,9 @@ class MemoryBackend:
     def ping(self) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
 
 class RedisBackend:
     """Shared by every web and worker process; a blocking client works on any event loop."""
@@ -174,6 +178,9 @@ class RedisBackend:
 
     def ping(self) -> None:
         self.client.ping()
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def plan_fingerprint(plan: PlanOut | None) -> str:
@@ -257,6 +264,10 @@ class ImageCache:
         except redis.RedisError as exc:
             # The change itself is committed; entries expire within the TTL.
             log.error("could not invalidate the cache of user %s: %s", owner_id, exc)
+
+    def close(self) -> None:
+        """Let go of connections (at shutdown; blocking clients close at once)."""
+        self.backend.close()
 
     async def ping(self) -> None:
         # Abandoned on timeout: /health must answer even when Redis hangs.

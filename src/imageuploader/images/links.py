@@ -18,7 +18,7 @@ from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import Clock, utcnow
 from imageuploader.errors import Forbidden, Gone, InvalidInput
 from imageuploader.images import access, keys
-from imageuploader.images.media import Located, locate
+from imageuploader.images.media import Located, MediaService, locate
 from imageuploader.storage import Storage
 
 MIN_SECONDS = 300
@@ -53,12 +53,12 @@ class LinkService:
         self,
         storage: Storage,
         secret_key: str,
+        media: MediaService,
         clock: Clock = utcnow,
-        owners: access.Owners | None = None,
     ) -> None:
         self.storage = storage
+        self.media = media
         self.clock = clock
-        self.owners = owners
         self._signer = URLSafeSerializer(secret_key, salt=_SALT)
 
     async def create(
@@ -122,7 +122,4 @@ class LinkService:
         each request; one made for `h200.webp` always serves that format.
         """
         target = self.verify(token)
-        image, plan = await access.shared_image(target.image_id, self.owners)
-        if not (plan and plan.expiring_links):
-            raise Forbidden("This link is no longer valid.")
-        return await locate(image, target.slug, plan, accept), target
+        return await self.media.find_shared(target.image_id, target.slug, accept), target

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import msgspec
 
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import Clock, utcnow
-from imageuploader.errors import NotFound, Unavailable
+from imageuploader.errors import Forbidden, NotFound, Unavailable
 from imageuploader.images import access, keys, negotiation, objects
+from imageuploader.images.cache import ImageCache
 from imageuploader.images.records import (
     ImageRecord,
     RenditionRecord,
@@ -36,8 +39,7 @@ EXTENSIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(msgspec.Struct, frozen=True):
     """A stored object the caller may read: where it is, how to label it, its validators.
 
     `digest` and `size` are None only for rows stored before digests were kept;
@@ -62,6 +64,15 @@ class Located:
     @property
     def disposition(self) -> str:
         return f'inline; filename="{self.filename}"'
+
+
+class Choices(msgspec.Struct, frozen=True):
+    """Every ready format of one object of an image, whoever asks and whatever their plan:
+    what `MediaService` caches per owner generation. The original has one entry."""
+
+    owner: int
+    fallback: str
+    ready: dict[str, Located]
 
 
 @dataclass(frozen=True)
@@ -102,23 +113,48 @@ async def locate(
     A rendition named without a format is served in the best ready format for
     `accept` (see `negotiation`); `h200.webp` names one format.
     """
+    slug, _ = split_format(name)
+    access.require_object(plan, slug)
+    return choose(await choices_of(image, slug), name, plan, accept)
+
+
+def choose(choices: Choices, name: str, plan: PlanOut | None, accept: str | None) -> Located:
+    """Among the ready formats, the one `name` names or `accept` prefers, as far as the
+    plan offers it. Pure: runs on every request, cached choices or not."""
     slug, extension = split_format(name)
     access.require_object(plan, slug)
     fmt = _named_format(slug, extension)
+    if slug == keys.ORIGINAL:
+        return choices.ready[choices.fallback]
+    fallback = choices.fallback
+    offered = set(output_formats.extras(plan.formats if plan else []))
+    ready = {f: found for f, found in choices.ready.items() if f == fallback or f in offered}
+    if fmt is not None:
+        if fmt not in ready:
+            raise NotFound(f"The {slug!r} rendition has no ready {fmt.upper()} format.")
+        return ready[fmt]
+    chosen = negotiation.choose(accept, ready, fallback)
+    # Vary whenever another format could have been chosen for another Accept.
+    return msgspec.structs.replace(ready[chosen], negotiated=len(ready) > 1)
+
+
+async def choices_of(image: ImageRecord, slug: str) -> Choices:
+    """Every ready format of the original or rendition `slug`; NotFound if none is ready."""
     ident = image.ident
     if slug == keys.ORIGINAL:
         ext = EXTENSIONS.get(image.format, "bin")
-        return Located(
-            ident,
-            slug,
-            image.location,
-            image.original_key,
-            image.mime_type,
-            f"{ident}.{ext}",
+        original = Located(
+            image_id=ident,
+            slug=slug,
+            location=image.location,
+            key=image.original_key,
+            content_type=image.mime_type,
+            filename=f"{ident}.{ext}",
             digest=image.digest,
             size=image.bytes if image.digest else None,
             modified=image.created_at,
         )
+        return Choices(owner=image.owner, fallback=slug, ready={slug: original})
     row = (
         await Rendition.select()
         .where((Rendition.image == image.id) & (Rendition.slug == slug))
@@ -132,39 +168,28 @@ async def locate(
     fallback = rendition.format or output_formats.JPEG
     ready = {
         fallback: Located(
-            ident,
-            slug,
-            image.location,
-            rendition.key,
-            f"image/{fallback}",
-            f"{ident}-{slug}.{EXTENSIONS.get(fallback, 'bin')}",
+            image_id=ident,
+            slug=slug,
+            location=image.location,
+            key=rendition.key,
+            content_type=f"image/{fallback}",
+            filename=f"{ident}-{slug}.{EXTENSIONS.get(fallback, 'bin')}",
             digest=rendition.digest,
             size=rendition.bytes if rendition.digest else None,
             modified=rendition.updated_at,
             rendition_id=rendition.id,
         )
     }
-    extras = [f for f in output_formats.extras(plan.formats if plan else []) if f != fallback]
-    if extras and (fmt is None or fmt in extras):
-        ready.update(await _ready_variants(image, slug, rendition.id, extras))
-    if fmt is not None:
-        if fmt not in ready:
-            raise NotFound(f"The {slug!r} rendition has no ready {fmt.upper()} format.")
-        return ready[fmt]
-    chosen = negotiation.choose(accept, ready, fallback)
-    # Vary whenever another format could have been chosen for another Accept.
-    return replace(ready[chosen], negotiated=len(ready) > 1)
+    for fmt, found in (await _ready_variants(image, slug, rendition.id)).items():
+        ready.setdefault(fmt, found)
+    return Choices(owner=image.owner, fallback=fallback, ready=ready)
 
 
-async def _ready_variants(
-    image: ImageRecord, slug: str, rendition_id: int, formats: list[str]
-) -> dict[str, Located]:
+async def _ready_variants(image: ImageRecord, slug: str, rendition_id: int) -> dict[str, Located]:
     rows = (
         await Variant.select()
         .where(
-            (Variant.rendition == rendition_id)
-            & Variant.format.is_in(formats)
-            & (Variant.status == RenditionStatus.READY.value)
+            (Variant.rendition == rendition_id) & (Variant.status == RenditionStatus.READY.value)
         )
         .order_by(Variant.id)
     )
@@ -175,17 +200,56 @@ async def _ready_variants(
             continue
         ext = output_formats.EXTENSIONS[variant.format]
         found[variant.format] = Located(
-            image.ident,
-            slug,
-            image.location,
-            variant.key,
-            output_formats.MEDIA_TYPES[variant.format],
-            f"{image.ident}-{slug}.{ext}",
+            image_id=image.ident,
+            slug=slug,
+            location=image.location,
+            key=variant.key,
+            content_type=output_formats.MEDIA_TYPES[variant.format],
+            filename=f"{image.ident}-{slug}.{ext}",
             digest=variant.digest,
             size=variant.bytes,
             modified=variant.updated_at,
         )
     return found
+
+
+# Objects up to this size are answered from memory: a thumbnail's read and its
+# thread hop cost more than the rest of the request.
+SMALL_OBJECT_BYTES = 256 * 1024
+MEMORY_BYTES = 64 * 1024 * 1024
+MAX_OWNERS_KNOWN = 100_000
+
+
+class ObjectMemory:
+    """Small objects' bytes by (location, key, digest), least recently used out first.
+
+    Keyed by digest, an entry can never answer for other bytes; one event loop
+    uses it, so it needs no lock.
+    """
+
+    def __init__(self, max_bytes: int = MEMORY_BYTES, max_object: int = SMALL_OBJECT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.max_object = min(max_object, max_bytes)
+        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._size = 0
+
+    def holds(self, size: int | None) -> bool:
+        return size is not None and size <= self.max_object
+
+    def get(self, key: tuple[str, str, str]) -> bytes | None:
+        data = self._entries.get(key)
+        if data is not None:
+            self._entries.move_to_end(key)
+        return data
+
+    def put(self, key: tuple[str, str, str], data: bytes) -> None:
+        if key in self._entries or len(data) > self.max_object:
+            return
+        self._entries[key] = data
+        self._size += len(data)
+        while self._size > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped)
 
 
 @contextmanager
@@ -206,20 +270,113 @@ class MediaService:
     """
 
     def __init__(
-        self, storage: Storage, *, redirect_window: int | None = None, clock: Clock = utcnow
+        self,
+        storage: Storage,
+        *,
+        cache: ImageCache | None = None,
+        owners: access.Owners | None = None,
+        redirect_window: int | None = None,
+        clock: Clock = utcnow,
+        memory: ObjectMemory | None = None,
     ) -> None:
         self.storage = storage
+        self.cache = cache
+        self.owners = owners
         self.redirect_window = redirect_window
         self.clock = clock
+        self.memory = memory if memory is not None else ObjectMemory()
+        # Image id -> owner id: an image never changes hands, so this needs no invalidation.
+        self._owner_of: dict[str, int] = {}
 
     async def find(
         self, user: CurrentUser, image_id: str, name: str, accept: str | None = None
     ) -> Located:
-        image, plan = await access.visible_image(user, image_id)
-        return await locate(image, name, plan, accept)
+        """The object `name` of an image the user may see (theirs, or any for an admin)."""
+        slug, _ = split_format(name)
+        access.parse_image_id(image_id)  # only the canonical id may name a cache entry
+
+        async def compute() -> tuple[Choices, bool]:
+            image, plan = await access.visible_image(user, image_id)
+            access.require_object(plan, slug)
+            # An admin's look at someone else's image is not the owner's entry.
+            return await self._choices_of(image, slug), image.owner == user.id
+
+        # Stored under the viewer's generation only when the viewer owns the image,
+        # so a hit here is always the viewer's own image.
+        choices = await self._cached(user.id, image_id, slug, compute)
+        plan = await access.owner_plan(user, choices.owner, self.owners)
+        return choose(choices, name, plan, accept)
+
+    async def find_shared(self, image_id: str, name: str, accept: str | None = None) -> Located:
+        """The object `name` of any image, whoever asks (an expiring link vouches for
+        them), while the owner's plan still includes expiring links."""
+        slug, _ = split_format(name)
+        owner = await self._owner(image_id)
+        plan = await access.owner_plan(None, owner, self.owners)
+        if not (plan and plan.expiring_links):
+            raise Forbidden("This link is no longer valid.")
+
+        async def compute() -> tuple[Choices, bool]:
+            image, _ = await access.shared_image(image_id, self.owners)
+            access.require_object(plan, slug)
+            return await self._choices_of(image, slug), image.owner == owner
+
+        choices = await self._cached(owner, image_id, slug, compute)
+        return choose(choices, name, plan, accept)
+
+    async def _owner(self, image_id: str) -> int:
+        owner = self._owner_of.get(image_id)
+        if owner is None:
+            image, _ = await access.shared_image(image_id)
+            owner = image.owner
+            if len(self._owner_of) >= MAX_OWNERS_KNOWN:
+                self._owner_of.clear()
+            self._owner_of[image_id] = owner
+        return owner
+
+    async def _cached(
+        self,
+        owner: int,
+        image_id: str,
+        slug: str,
+        compute: Callable[[], Awaitable[tuple[Choices, bool]]],
+    ) -> Choices:
+        if self.cache is None:
+            choices, _ = await compute()
+            return choices
+        return await self.cache.fetch(owner, f"media:{image_id}:{slug}", Choices, compute)
+
+    async def _choices_of(self, image: ImageRecord, slug: str) -> Choices:
+        """The ready formats, each with its digest (computed now for rows older than
+        digests), so that cached choices serve validators without touching storage."""
+        choices = await choices_of(image, slug)
+        ready = {fmt: await self.with_digest(found) for fmt, found in choices.ready.items()}
+        return msgspec.structs.replace(choices, ready=ready)
 
     async def open(self, user: CurrentUser, image_id: str, name: str) -> Opened:
         return await self.open_located(await self.find(user, image_id, name))
+
+    async def small_body(self, found: Located) -> bytes | None:
+        """The whole object from this process's memory if it is small (reading and
+        keeping it on a miss); None for a large object, which is streamed instead."""
+        if not self.memory.holds(found.size) or found.digest is None:
+            return None
+        key = (found.location, found.key, found.digest)
+        data = self.memory.get(key)
+        if data is not None:
+            return data
+        with _storage_errors():
+            data = await anyio.to_thread.run_sync(self._read_all, found)
+        # Kept only if the bytes are the ones the row names: a remake may have
+        # replaced the object under the same key before its row says so.
+        if objects.digest(data) == found.digest:
+            self.memory.put(key, data)
+        return data
+
+    def _read_all(self, found: Located) -> bytes:
+        stream, _ = self.storage.open(found.location, found.key)
+        with stream:
+            return b"".join(stream)
 
     async def open_located(
         self, found: Located, *, offset: int = 0, length: int | None = None
@@ -247,7 +404,7 @@ class MediaService:
             await Rendition.update({Rendition.digest: digest}).where(
                 (Rendition.id == found.rendition_id) & Rendition.digest.is_null()
             )
-        return replace(found, digest=digest, size=size)
+        return msgspec.structs.replace(found, digest=digest, size=size)
 
     def _digest_of(self, found: Located) -> tuple[str, int]:
         stream, size = self.storage.open(found.location, found.key)

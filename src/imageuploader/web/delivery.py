@@ -73,6 +73,14 @@ async def serve(
         return Response(
             b"", status_code=decision.status, headers=headers, media_type=found.content_type
         )
+    body = await media.small_body(found)
+    if body is not None:
+        return Response(
+            body[decision.start : decision.end + 1],
+            status_code=decision.status,
+            media_type=found.content_type,
+            headers=headers,
+        )
     opened = await media.open_located(found, offset=decision.start, length=decision.length)
     headers["Content-Length"] = str(opened.size)
     return Stream(
