@@ -114,6 +114,7 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                     every,
                     first=first,
                     storage=services.storage,
+                    cache=services.cache,
                 )
                 tg.start_soon(sweeps)
                 if settings.queue_in_process:  # webhook messages too, without holding start-up

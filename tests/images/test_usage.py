@@ -287,6 +287,6 @@ async def test_reconciler_measures_images_stored_before_sizes_were_recorded(
     assert (await me(client, ann))["usage"]["bytes"] < exact
 
     services = app.state.services
-    await reconcile_once(services.jobs, timedelta(hours=1), services.storage)
+    await reconcile_once(services.jobs, timedelta(hours=1), services.storage, services.cache)
     assert (await me(client, ann))["usage"]["bytes"] == exact
     assert await Image.count().where(Image.intermediate_bytes.is_null()) == 0

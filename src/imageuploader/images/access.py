@@ -7,6 +7,7 @@ image offers (renditions, the original, sharing) is its owner's plan.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from imageuploader.images.records import ImageRecord
 from imageuploader.images.tables import Image
 
 NO_SUCH_IMAGE = "No such image."
+CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Owners(Protocol):
@@ -32,13 +34,9 @@ def parse_image_id(image_id: str) -> uuid.UUID:
     uuid.UUID() also reads upper case, missing or extra dashes, braces and
     `urn:uuid:`; accepting those would give one image endless URLs and cache keys.
     """
-    try:
-        ident = uuid.UUID(image_id)
-    except ValueError:
-        raise NotFound(NO_SUCH_IMAGE) from None
-    if str(ident) != image_id:
+    if not CANONICAL_ID.fullmatch(image_id):
         raise NotFound(NO_SUCH_IMAGE)
-    return ident
+    return uuid.UUID(image_id)
 
 
 async def _find(image_id: str) -> ImageRecord | None:

@@ -67,9 +67,10 @@ class SharedGenerations:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._prefix = f"{directory}{os.sep}"  # read on every request: no Path arithmetic
 
     def _open(self, owner_id: int, flags: int) -> int:
-        return os.open(self.directory / str(int(owner_id)), flags, 0o600)
+        return os.open(f"{self._prefix}{int(owner_id)}", flags, 0o600)
 
     def get(self, owner_id: int) -> int:
         try:

@@ -8,7 +8,7 @@ from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
 from imageuploader.events import EventBus
-from imageuploader.images import access, deletions, keys, objects
+from imageuploader.images import access, deletions, keys, objects, usage
 from imageuploader.images.cache import ImageCache, plan_fingerprint
 from imageuploader.images.events import ImageDeleted
 from imageuploader.images.records import (
@@ -53,6 +53,15 @@ class ImageLibrary:
 
         name = f"list:{plan_fingerprint(user.plan)}:{page}:{per_page}"
         return await self.cache.fetch_json(user.id, name, compute)
+
+    async def usage(self, user_id: int) -> usage.Usage:
+        """What the user stores, for display; cached with their views, which every
+        change to their images invalidates. Limits are checked on `usage.usage_of`."""
+
+        async def compute() -> tuple[usage.Usage, bool]:
+            return await usage.usage_of(user_id), True
+
+        return await self.cache.fetch(user_id, "usage", usage.Usage, compute)
 
     @staticmethod
     def _check_page(page: int, per_page: int) -> None:

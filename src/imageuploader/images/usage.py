@@ -23,6 +23,7 @@ from piccolo.engine.sqlite import TransactionType
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.tables import User
 from imageuploader.errors import Forbidden, TooLarge
+from imageuploader.images.cache import ImageCache
 from imageuploader.images.tables import Image
 from imageuploader.storage import ObjectNotFound, Storage, StorageError
 
@@ -150,12 +151,14 @@ async def find_duplicate(user_id: int, digest: str) -> str | None:
     return str(row["id"]) if row else None
 
 
-async def measure_unmeasured(storage: Storage, limit: int = 500) -> int:
+async def measure_unmeasured(
+    storage: Storage, limit: int = 500, *, cache: ImageCache | None = None
+) -> int:
     """Record the intermediate's size for images stored before it was recorded (their
     usage would otherwise miss it); a batch per call, the reconciler's sweep repeats it.
-    Returns how many images were measured."""
+    `cache` forgets the measured owners' cached usage. Returns how many were measured."""
     rows = (
-        await Image.select(Image.id, Image.location, Image.intermediate_key)
+        await Image.select(Image.id, Image.owner, Image.location, Image.intermediate_key)
         .where(Image.intermediate_key.is_not_null() & Image.intermediate_bytes.is_null())
         .limit(limit)
     )
@@ -175,4 +178,6 @@ async def measure_unmeasured(storage: Storage, limit: int = 500) -> int:
             (Image.id == row["id"]) & Image.intermediate_bytes.is_null()
         )
         measured += 1
+        if cache is not None:
+            await cache.invalidate(row["owner"])
     return measured

@@ -8,6 +8,7 @@ the caller's job, so every route that serves stored bytes decides alike.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ def strong_etag(digest: str) -> str:
     return f'"{digest}"'
 
 
+# Objects are read far more often than they change: the same few dates come back.
+@functools.lru_cache(maxsize=4096)
 def http_date(moment: datetime) -> str:
     """An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`)."""
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)

@@ -30,7 +30,7 @@ from imageuploader.accounts.schemas import (
 )
 from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import CurrentUser, UserService
-from imageuploader.images import usage
+from imageuploader.images.library import ImageLibrary
 from imageuploader.web.auth import admin_only, start_session
 
 
@@ -91,7 +91,9 @@ class MeController(Controller):
     tags = ["auth"]
 
     @get()
-    async def me(self, request: Request[CurrentUser, Any, Any]) -> dict[str, Any]:
+    async def me(
+        self, request: Request[CurrentUser, Any, Any], images: NamedDependency[ImageLibrary]
+    ) -> dict[str, Any]:
         """The current user, their plan (with its limits) and their usage."""
         user = request.user
         return {
@@ -99,7 +101,7 @@ class MeController(Controller):
             "username": user.username,
             "is_admin": user.is_admin,
             "plan": user.plan,
-            "usage": await usage.usage_of(user.id),
+            "usage": await images.usage(user.id),
         }
 
     @post("/password", status_code=HTTP_204_NO_CONTENT)

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import InvalidInput
-from imageuploader.images import keys, usage
+from imageuploader.images import keys
 from imageuploader.images.library import ImageLibrary
 from imageuploader.images.links import LinkService
 from imageuploader.images.records import RenditionStatus
@@ -56,7 +56,7 @@ class GalleryPages(Controller):
     ) -> Template:
         """The caller's images, newest first, under a meter of their usage."""
         found = await images.list(request.user, page, PER_PAGE)
-        used = await usage.usage_of(request.user.id)
+        used = await images.usage(request.user.id)
         return Template(
             "pages/gallery.html",
             context={
