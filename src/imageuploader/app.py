@@ -126,7 +126,7 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
                 await anyio.to_thread.run_sync(worker.stop)
             services.broker.close()
             await services.accounts.close()
-            services.cache.close()
+            await services.cache.close()
             if pooled:
                 await engine.close_connection_pool()
             if isinstance(engine, PooledSQLiteEngine):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import dramatiq
 import pytest
@@ -76,21 +76,21 @@ def worker_context(app: Litestar) -> WorkerContext:
     return dataclasses.replace(services.worker, cache=cache)
 
 
-@contextmanager
-def worker(app: Litestar) -> Iterator[WorkerContext]:
+@asynccontextmanager
+async def worker(app: Litestar) -> AsyncIterator[WorkerContext]:
     """`worker_context`, its own cache client closed afterwards."""
     ctx = worker_context(app)
     try:
         yield ctx
     finally:
         if ctx.cache is not None and ctx.cache is not app.state.services.cache:
-            ctx.cache.close()
+            await ctx.cache.close()
 
 
 async def run_workers(app: Litestar) -> list[str]:
     """Make every pending rendition as a worker would; return the outcomes."""
     pending = await Rendition.select(Rendition.id).where(Rendition.status == "pending")
-    with worker(app) as ctx:
+    async with worker(app) as ctx:
         return [await make_rendition(ctx, r["id"]) for r in pending]
 
 
@@ -103,7 +103,7 @@ async def run_queued(app: Litestar) -> list[str]:
         waiting.append(dramatiq.Message.decode(queue.get_nowait()))
         queue.task_done()
     run = {task.name: task.run for task in TASKS}
-    with worker(app) as ctx:
+    async with worker(app) as ctx:
         return [f"{m.actor_name}: {await run[m.actor_name](ctx, *m.args)}" for m in waiting]
 
 

@@ -11,7 +11,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from imageuploader.images import objects
-from imageuploader.images.media import ObjectMemory, choices_of
+from imageuploader.images.cache import BytesLRU
+from imageuploader.images.media import choices_of
 from imageuploader.images.records import ImageRecord
 from imageuploader.images.tables import Image
 
@@ -96,8 +97,8 @@ async def test_a_deleted_image_is_gone_from_media_and_links_at_once(
     assert "deleted" in gone.text
 
 
-def test_object_memory_drops_the_least_recently_used_beyond_its_bound() -> None:
-    memory = ObjectMemory(max_bytes=300, max_object=100)
+def test_bytes_lru_drops_the_least_recently_used_beyond_its_bound() -> None:
+    memory = BytesLRU(max_bytes=300, max_value=100)
     for n in range(3):
         memory.put(("b", f"k{n}", f"d{n}"), bytes([n]) * 100)
     assert memory.get(("b", "k0", "d0")) == bytes([0]) * 100  # now the most recent

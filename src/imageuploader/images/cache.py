@@ -11,6 +11,7 @@ or a change of a user's plan is a different key without any extra bookkeeping.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import logging
@@ -18,13 +19,14 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import anyio
 import msgspec
 import redis
+import redis.asyncio as aioredis
 
 from imageuploader.accounts.schemas import PlanOut
 
@@ -32,32 +34,73 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TTL_SECONDS = 600
+# The Redis backend's copies in this process (see RedisBackend._near).
+NEAR_BYTES = 32 * 1024 * 1024
+NEAR_VALUE_BYTES = 1024 * 1024
+NEAR_TTL_SECONDS = 60.0
 PREFIX = "imageuploader:cache"
 
 
 class Backend(Protocol):
-    """Key-value operations; ImageCache runs them in a worker thread if they block."""
+    """Key-value operations; ImageCache runs the writes in a worker thread if they block,
+    and reads through `lookup_now` on the event loop."""
 
     blocking: bool
 
     def generation(self, owner_id: int) -> int: ...
-    def lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]: ...
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
     def bump(self, owner_id: int) -> None: ...
     def ping(self) -> None: ...
-    def close(self) -> None: ...
+    async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]: ...
+    def remember(self, key: str, value: bytes) -> None: ...
+    async def close(self) -> None: ...
 
 
 def view_key(owner_id: int, generation: int | str, name: str) -> str:
     return f"{PREFIX}:v:{owner_id}:{generation}:{name}"
 
 
-# The owner's generation and the entry under it in one round trip.
-LOOKUP_SCRIPT = """
-local key = ARGV[1] .. (redis.call('GET', KEYS[1]) or '0') .. ARGV[2]
-return {key, redis.call('GET', key)}
-"""
+class BytesLRU:
+    """Values up to `max_value` bytes, at most `max_bytes` in all, least recently used
+    out first, each for at most `ttl` seconds (None: until pushed out). One event loop
+    uses it, so it takes no lock."""
+
+    def __init__(self, max_bytes: int, max_value: int, ttl: float | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.max_value = min(max_value, max_bytes)
+        self.ttl = ttl
+        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._size = 0
+
+    def holds(self, size: int | None) -> bool:
+        return size is not None and size <= self.max_value
+
+    def get(self, key: Hashable) -> bytes | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if self.ttl is not None and found[0] < time.monotonic():
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        if len(value) > self.max_value:
+            return
+        if key in self._entries:
+            self._drop(key)
+        expires = time.monotonic() + self.ttl if self.ttl is not None else 0.0
+        self._entries[key] = (expires, value)
+        self._size += len(value)
+        while self._size > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._size -= len(dropped)
+
+    def _drop(self, key: Hashable) -> None:
+        _, value = self._entries.pop(key)
+        self._size -= len(value)
 
 
 class SharedGenerations:
@@ -145,7 +188,13 @@ class MemoryBackend:
     def ping(self) -> None:
         return None
 
-    def close(self) -> None:
+    async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
+        return self.lookup(owner_id, name)
+
+    def remember(self, key: str, value: bytes) -> None:
+        return None  # `set` already keeps it in this process
+
+    async def close(self) -> None:
         return None
 
 
@@ -155,18 +204,40 @@ class RedisBackend:
     blocking = True
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
-        self._lookup = self.client.register_script(LOOKUP_SCRIPT)
+        # Reads on the request path use an asyncio client (no thread hop); one per event
+        # loop, since a client belongs to the loop it first ran on.
+        self._async: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        # An entry never changes under its key (the key names the owner's generation),
+        # so a copy in this process is as good as Redis's: a hit costs one GET of the
+        # generation instead of the whole view over the wire.
+        self._near = BytesLRU(NEAR_BYTES, NEAR_VALUE_BYTES, ttl=NEAR_TTL_SECONDS)
+
+    def _async_client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=3)
+            self._async[loop] = client
+        return client
+
+    async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
+        client = self._async_client()
+        generation = await client.get(f"{PREFIX}:gen:{owner_id}")
+        key = view_key(owner_id, int(generation or 0), name)
+        value = self._near.get(key)
+        if value is None:
+            value = await client.get(key)
+            if value is not None:
+                self._near.put(key, value)
+        return key, value
+
+    def remember(self, key: str, value: bytes) -> None:
+        self._near.put(key, value)
 
     def generation(self, owner_id: int) -> int:
         return int(self.client.get(f"{PREFIX}:gen:{owner_id}") or 0)
-
-    def lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
-        key, value = self._lookup(
-            keys=[f"{PREFIX}:gen:{owner_id}"],
-            args=[f"{PREFIX}:v:{owner_id}:", f":{name}"],
-        )
-        return key.decode(), value
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(key)  # type: ignore[return-value]
@@ -180,8 +251,13 @@ class RedisBackend:
     def ping(self) -> None:
         self.client.ping()
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the blocking client and this loop's asyncio client (other loops'
+        close with their loop)."""
         self.client.close()
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def plan_fingerprint(plan: PlanOut | None) -> str:
@@ -241,8 +317,10 @@ class ImageCache:
         return fn(*args)
 
     async def _get(self, owner_id: int, name: str) -> tuple[str | None, bytes | None]:
+        # The generation is read before the database: a view computed while a
+        # change commits lands under the old generation and is never served.
         try:
-            return await self._run(self._lookup, owner_id, name)
+            return await self.backend.lookup_now(owner_id, name)
         except redis.RedisError as exc:
             log.warning("cache unavailable, reading the database: %s", exc)
             return None, None
@@ -252,11 +330,8 @@ class ImageCache:
             await self._run(self.backend.set, key, encoded, self.ttl)
         except redis.RedisError as exc:
             log.warning("could not store a cache entry: %s", exc)
-
-    def _lookup(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
-        # The generation is read before the database: a view computed while a
-        # change commits lands under the old generation and is never served.
-        return self.backend.lookup(owner_id, name)
+            return
+        self.backend.remember(key, encoded)
 
     async def invalidate(self, owner_id: int) -> None:
         """Forget every cached view of this owner's images."""
@@ -266,9 +341,9 @@ class ImageCache:
             # The change itself is committed; entries expire within the TTL.
             log.error("could not invalidate the cache of user %s: %s", owner_id, exc)
 
-    def close(self) -> None:
-        """Let go of connections (at shutdown; blocking clients close at once)."""
-        self.backend.close()
+    async def close(self) -> None:
+        """Let go of connections (at shutdown, on the loop that served requests)."""
+        await self.backend.close()
 
     async def ping(self) -> None:
         # Abandoned on timeout: /health must answer even when Redis hangs.

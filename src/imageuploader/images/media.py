@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import Clock, utcnow
 from imageuploader.errors import Forbidden, NotFound, Unavailable
 from imageuploader.images import access, keys, negotiation, objects
-from imageuploader.images.cache import ImageCache
+from imageuploader.images.cache import BytesLRU, ImageCache
 from imageuploader.images.records import (
     ImageRecord,
     RenditionRecord,
@@ -220,36 +219,10 @@ MEMORY_BYTES = 64 * 1024 * 1024
 MAX_OWNERS_KNOWN = 100_000
 
 
-class ObjectMemory:
-    """Small objects' bytes by (location, key, digest), least recently used out first.
-
-    Keyed by digest, an entry can never answer for other bytes; one event loop
-    uses it, so it needs no lock.
-    """
-
-    def __init__(self, max_bytes: int = MEMORY_BYTES, max_object: int = SMALL_OBJECT_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.max_object = min(max_object, max_bytes)
-        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
-        self._size = 0
-
-    def holds(self, size: int | None) -> bool:
-        return size is not None and size <= self.max_object
-
-    def get(self, key: tuple[str, str, str]) -> bytes | None:
-        data = self._entries.get(key)
-        if data is not None:
-            self._entries.move_to_end(key)
-        return data
-
-    def put(self, key: tuple[str, str, str], data: bytes) -> None:
-        if key in self._entries or len(data) > self.max_object:
-            return
-        self._entries[key] = data
-        self._size += len(data)
-        while self._size > self.max_bytes:
-            _, dropped = self._entries.popitem(last=False)
-            self._size -= len(dropped)
+def object_memory() -> BytesLRU:
+    """Small objects' bytes by (location, key, digest): keyed by digest, an entry can
+    never answer for other bytes."""
+    return BytesLRU(MEMORY_BYTES, SMALL_OBJECT_BYTES)
 
 
 @contextmanager
@@ -277,14 +250,14 @@ class MediaService:
         owners: access.Owners | None = None,
         redirect_window: int | None = None,
         clock: Clock = utcnow,
-        memory: ObjectMemory | None = None,
+        memory: BytesLRU | None = None,
     ) -> None:
         self.storage = storage
         self.cache = cache
         self.owners = owners
         self.redirect_window = redirect_window
         self.clock = clock
-        self.memory = memory if memory is not None else ObjectMemory()
+        self.memory = memory if memory is not None else object_memory()
         # Image id -> owner id: an image never changes hands, so this needs no invalidation.
         self._owner_of: dict[str, int] = {}
 
