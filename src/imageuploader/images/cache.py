@@ -15,6 +15,7 @@ import asyncio
 import fcntl
 import hashlib
 import logging
+import mmap
 import os
 import threading
 import time
@@ -103,19 +104,63 @@ class BytesLRU:
         self._size -= len(value)
 
 
+SEQUENCE_FILE = ".sequence"
+SEQUENCE_BYTES = 8
+MAX_KNOWN_GENERATIONS = 100_000
+
+
 class SharedGenerations:
     """Owners' generation counters as files in one directory (under DATA_DIR), so that
-    another process on the machine (`imageuploader reprocess`) can invalidate the views
-    an embedded server caches in its memory. Each change is a locked read-increment-write."""
+    another process on the machine (`imageuploader reprocess`, a sibling `serve`
+    worker) can invalidate the views an embedded server caches in its memory. Each
+    change is a locked read-increment-write.
+
+    Reading a file per request costs four system calls, so every bump also moves one
+    sequence number on, in a file each process maps into memory: while it stands
+    still, the values this process last read are current, and a read is a memory load.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._prefix = f"{directory}{os.sep}"  # read on every request: no Path arithmetic
+        self._sequence: mmap.mmap | None = None
+        self._seen = -1
+        self._known: dict[int, int] = {}
 
-    def _open(self, owner_id: int, flags: int) -> int:
-        return os.open(f"{self._prefix}{int(owner_id)}", flags, 0o600)
+    def _open(self, owner_id: int | str, flags: int) -> int:
+        return os.open(f"{self._prefix}{owner_id}", flags, 0o600)
+
+    def _mapped(self) -> mmap.mmap:
+        if self._sequence is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = self._open(SEQUENCE_FILE, os.O_RDWR | os.O_CREAT)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.fstat(fd).st_size < SEQUENCE_BYTES:
+                    os.ftruncate(fd, SEQUENCE_BYTES)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                self._sequence = mmap.mmap(fd, SEQUENCE_BYTES)
+            finally:
+                os.close(fd)  # the mapping stays
+        return self._sequence
 
     def get(self, owner_id: int) -> int:
+        owner_id = int(owner_id)
+        # The sequence first: a bump writes the owner's file before moving it on.
+        sequence = self._mapped()[:SEQUENCE_BYTES]
+        seen = int.from_bytes(sequence, "little")
+        if seen != self._seen:
+            self._known.clear()
+            self._seen = seen
+        value = self._known.get(owner_id)
+        if value is None:
+            value = self._read(owner_id)
+            if len(self._known) >= MAX_KNOWN_GENERATIONS:
+                self._known.clear()
+            self._known[owner_id] = value
+        return value
+
+    def _read(self, owner_id: int) -> int:
         try:
             fd = self._open(owner_id, os.O_RDONLY)
         except FileNotFoundError:
@@ -128,11 +173,22 @@ class SharedGenerations:
 
     def bump(self, owner_id: int) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = self._open(owner_id, os.O_RDWR | os.O_CREAT)
+        fd = self._open(int(owner_id), os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             value = int(os.read(fd, 32) or b"0") + 1
             os.pwrite(fd, str(value).encode(), 0)
+        finally:
+            os.close(fd)
+        self._advance()
+
+    def _advance(self) -> None:
+        mapped = self._mapped()
+        fd = self._open(SEQUENCE_FILE, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            value = int.from_bytes(mapped[:SEQUENCE_BYTES], "little") + 1
+            mapped[:SEQUENCE_BYTES] = (value % 2**64).to_bytes(SEQUENCE_BYTES, "little")
         finally:
             os.close(fd)
 

@@ -24,6 +24,7 @@ from imageuploader.storage import Storage
 MIN_SECONDS = 300
 MAX_SECONDS = 30_000
 SHARED_PATH = "/s/"
+MAX_VERIFIED = 10_000
 _SALT = "imageuploader.expiring-link"
 
 
@@ -60,6 +61,7 @@ class LinkService:
         self.media = media
         self.clock = clock
         self._signer = URLSafeSerializer(secret_key, salt=_SALT)
+        self._verified: dict[str, SignedTarget] = {}
 
     async def create(
         self,
@@ -100,6 +102,20 @@ class LinkService:
 
     def verify(self, token: str) -> SignedTarget:
         """The target of a token; Forbidden if it was altered, Gone if too old."""
+        target = self._verified.get(token)
+        if target is None:
+            target = self._check_signature(token)
+            # A genuine token names the same target for good (only its expiry is
+            # checked again): opening a link again needs no HMAC. Only genuine
+            # tokens are kept, so guesses cannot fill this.
+            if len(self._verified) >= MAX_VERIFIED:
+                self._verified.clear()
+            self._verified[token] = target
+        if self.clock() > target.expires_at:
+            raise Gone("This link has expired.")
+        return target
+
+    def _check_signature(self, token: str) -> SignedTarget:
         try:
             payload = self._signer.loads(token)
             image_id, slug, expires = payload
@@ -111,8 +127,6 @@ class LinkService:
         if self._signer.dumps(payload) != token:
             raise Forbidden("This link is not valid.")
         expires_at = datetime.fromtimestamp(expires, UTC)
-        if self.clock() > expires_at:
-            raise Gone("This link has expired.")
         return SignedTarget(image_id=image_id, slug=slug, expires_at=expires_at)
 
     async def resolve(self, token: str, accept: str | None = None) -> tuple[Located, SignedTarget]:

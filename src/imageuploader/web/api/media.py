@@ -62,9 +62,10 @@ class SharedLinkController(Controller):
         request: Request[Any, Any, Any],
         token: FromPath[str],
         links: NamedDependency[LinkService],
-        media: NamedDependency[MediaService],
     ) -> Response[Any]:
         """The object an expiring link grants, without login, until it expires."""
+        # One dependency: Litestar resolves two or more in a task group per request.
+        media = links.media
         found, target = await links.resolve(token, request.headers.get("accept"))
         left = int((target.expires_at - links.clock()).total_seconds())
         if url := media.redirect_url(found, not_after=target.expires_at):
