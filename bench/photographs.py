@@ -5,8 +5,9 @@ grain: right for decode and resize costs, wrong for judging lossy encoders,
 which spend their bits on edges and texture and treat grain as noise. These
 five are camera photographs of everyday subjects, read from the installed
 scikit-image dev dependency: no download, the same pixels every run. The
-other colour images it ships are left out as unlike an upload (a retinal scan,
-a deep-sky field, textures, drawings).
+other colour images it ships are left out as unlike an upload (a retinal
+scan, a deep-sky field, a microscope slide, a logo, a colour wheel) or as the
+same scene again (the stereo pair's right view).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ docs/performance.md), on real photographs: each quality is about the lowest
 whose mean SSIMULACRA2 is at least JPEG q85's. AVIF stays at effort 0
 (libaom's fastest) because its encodes are about half of a worker's time per
 image: the cheapest setting found that meets the 40% byte target (effort 2,
-q65, 10-bit) makes files a quarter smaller than these at about three times
+q65, 10-bit) makes files a quarter smaller than these at three to five times
 the worker time. 4:4:4 chroma scored higher than 4:2:0 for its bytes.
 """
 
