@@ -40,11 +40,12 @@ from imageuploader.web.health import (
     dependency_checks,
 )
 from imageuploader.web.lingering import DrainRefusedBody
-from imageuploader.web.metrics import MetricsController, prometheus_config, worker_registry
+from imageuploader.web.metrics import MetricsController, worker_registry
 from imageuploader.web.pages import PAGE_CONTROLLERS
 from imageuploader.web.ratelimit import STORE as RATE_LIMIT_STORE
 from imageuploader.web.ratelimit import rate_limit_middleware
 from imageuploader.web.request_id import RequestIdMiddleware
+from imageuploader.web.request_metrics import RequestMetricsMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
 from imageuploader.web.security import security_headers
 from imageuploader.web.sessions import RotatingSessionConfig
@@ -188,7 +189,7 @@ def create_app(
             RequestIdMiddleware,
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
-            prometheus_config().middleware,
+            RequestMetricsMiddleware,
             session_auth(session_config),
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
             # After authentication: upload limits count per user.

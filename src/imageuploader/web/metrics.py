@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics: HTTP from Litestar's middleware, plus the workers' jobs.
+"""Prometheus metrics at /metrics: HTTP requests (web/request_metrics.py), plus the workers' jobs.
 
 Worker processes record their jobs in the broker's Redis (workers/stats.py); this
 app turns those numbers, and the queue depth read from the broker, into metrics
@@ -21,7 +21,7 @@ from litestar import Request, get
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -38,13 +38,6 @@ from imageuploader.tasks.registry import QUEUE
 from imageuploader.tasks.stats import BUCKETS, JobStats
 
 log = logging.getLogger(__name__)
-
-
-def prometheus_config() -> PrometheusConfig:
-    # Paths grouped by route template: one series per route, not per image id.
-    return PrometheusConfig(
-        app_name="imageuploader", prefix="imageuploader", group_path=True, exclude=["^/metrics$"]
-    )
 
 
 def queue_size(broker: dramatiq.Broker, queue: str) -> int:
