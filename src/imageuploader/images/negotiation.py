@@ -13,6 +13,7 @@ Pure functions, no I/O. The rules, after imgproxy and the CDNs:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Final
 
@@ -24,6 +25,9 @@ _EXPLICIT_ONLY: Final = frozenset({formats.AVIF, formats.WEBP})
 MAX_ACCEPT: Final = 4096  # longer headers are cut: a browser sends ~100 characters
 
 
+# Browsers send one of a handful of Accept headers: parse each once. The result is
+# shared, so it must be read only.
+@functools.lru_cache(maxsize=512)
 def parse_accept(header: str | None) -> dict[str, float]:
     """Media ranges (lower-cased) and their q-values; malformed entries are skipped."""
     ranges: dict[str, float] = {}
