@@ -30,6 +30,7 @@ from imageuploader.images.cache import (
     MemoryBackend,
     RedisBackend,
     SharedGenerations,
+    generation_key,
 )
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.library import ImageLibrary
@@ -88,9 +89,13 @@ def make_image_cache(settings: Settings) -> ImageCache:
 
 
 def make_account_cache(settings: Settings) -> AccountCache:
-    """Checked against Redis whenever processes share one, else against this process."""
+    """Checked against Redis whenever processes share one, else against this process.
+    With Redis, each check also reads the user's image-cache generation (one round trip
+    for both: most requests want that next)."""
     url = settings.image_cache_url
-    return AccountCache(RedisGeneration(url) if url else LocalGeneration())
+    if not url:
+        return AccountCache(LocalGeneration())
+    return AccountCache(RedisGeneration(url, read_along=lambda user: [generation_key(user)]))
 
 
 def session_store(settings: Settings) -> Store:

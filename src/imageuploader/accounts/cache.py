@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from imageuploader import prefetch
 from imageuploader.accounts import plans, tokens, users
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
@@ -41,7 +42,7 @@ MAX_AGE_SECONDS = 300.0
 class Generation(Protocol):
     """A counter every process of one deployment reads and moves on."""
 
-    async def read(self) -> int: ...
+    async def read(self, user_hint: int | None = None) -> int: ...
     async def bump(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -52,7 +53,7 @@ class LocalGeneration:
     def __init__(self) -> None:
         self.value = 0
 
-    async def read(self) -> int:
+    async def read(self, user_hint: int | None = None) -> int:
         return self.value
 
     async def bump(self) -> None:
@@ -66,8 +67,11 @@ class RedisGeneration:
     """Shared by every web process. An asyncio client belongs to the event loop it first
     ran on, so one is kept per loop (the tests and the CLI run several loops)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_along: Callable[[int], list[str]] | None = None) -> None:
         self.url = url
+        # Keys the request will want next for a given user (the image cache's
+        # generation), read in the same round trip: see `prefetch`.
+        self.read_along = read_along
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 
     def _client(self) -> aioredis.Redis:
@@ -78,8 +82,14 @@ class RedisGeneration:
             self._clients[loop] = client
         return client
 
-    async def read(self) -> int:
-        return int(await self._client().get(GENERATION_KEY) or 0)
+    async def read(self, user_hint: int | None = None) -> int:
+        """The generation; with `user_hint`, that user's other keys are read along."""
+        extra = self.read_along(user_hint) if user_hint is not None and self.read_along else []
+        if not extra:
+            return int(await self._client().get(GENERATION_KEY) or 0)
+        values = await self._client().mget([GENERATION_KEY, *extra])
+        prefetch.remember(dict(zip(extra, values[1:], strict=True)))
+        return int(values[0] or 0)
 
     async def bump(self) -> None:
         await self._client().incr(GENERATION_KEY)
@@ -104,11 +114,12 @@ class AccountCache:
         self._plans: tuple[int, dict[str, PlanOut]] | None = None
         self._touched: dict[int, float] = {}
 
-    async def _current(self) -> int | None:
+    async def _current(self, user_hint: int | None = None) -> int | None:
         """The shared generation, or None when it cannot be read (then nothing is cached:
-        the database answers, as it would without a cache)."""
+        the database answers, as it would without a cache). `user_hint`: the user this
+        request is likely about, whose other keys may be read in the same round trip."""
         try:
-            found = await self.generation.read()
+            found = await self.generation.read(user_hint)
         except (RedisError, OSError) as exc:
             log.warning("account cache generation unreadable, asking the database: %s", exc)
             return None
@@ -131,9 +142,9 @@ class AccountCache:
 
     async def for_token(self, raw: str) -> tuple[CurrentUser, int] | None:
         """The active user a live token belongs to, with the token's id."""
-        gen = await self._current()
         digest = tokens.hash_token(raw)
         hit = self._tokens.get(digest)
+        gen = await self._current(hit[1] if hit is not None else None)
         if gen is not None and hit is not None and hit[0] == gen:
             user_id, token_id = hit[1], hit[2]
         else:
@@ -151,7 +162,7 @@ class AccountCache:
 
     async def user(self, user_id: int) -> CurrentUser | None:
         """The active user with this id and their plan, or None."""
-        return await self._user(user_id, await self._current())
+        return await self._user(user_id, await self._current(user_id))
 
     async def _user(self, user_id: int, gen: int | None) -> CurrentUser | None:
         hit = self._users.get(user_id)

@@ -29,6 +29,7 @@ import msgspec
 import redis
 import redis.asyncio as aioredis
 
+from imageuploader import prefetch
 from imageuploader.accounts.schemas import PlanOut
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ class Backend(Protocol):
     async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]: ...
     def remember(self, key: str, value: bytes) -> None: ...
     async def close(self) -> None: ...
+
+
+def generation_key(owner_id: int) -> str:
+    """Where Redis keeps the owner's generation."""
+    return f"{PREFIX}:gen:{owner_id}"
 
 
 def view_key(owner_id: int, generation: int | str, name: str) -> str:
@@ -280,7 +286,10 @@ class RedisBackend:
 
     async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
         client = self._async_client()
-        generation = await client.get(f"{PREFIX}:gen:{owner_id}")
+        gen_key = generation_key(owner_id)
+        known, generation = prefetch.recall(gen_key)
+        if not known:
+            generation = await client.get(gen_key)
         key = view_key(owner_id, int(generation or 0), name)
         value = self._near.get(key)
         if value is None:
@@ -293,7 +302,7 @@ class RedisBackend:
         self._near.put(key, value)
 
     def generation(self, owner_id: int) -> int:
-        return int(self.client.get(f"{PREFIX}:gen:{owner_id}") or 0)
+        return int(self.client.get(generation_key(owner_id)) or 0)
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(key)  # type: ignore[return-value]
@@ -302,7 +311,7 @@ class RedisBackend:
         self.client.set(key, value, ex=ttl)
 
     def bump(self, owner_id: int) -> None:
-        self.client.incr(f"{PREFIX}:gen:{owner_id}")
+        self.client.incr(generation_key(owner_id))
 
     def ping(self) -> None:
         self.client.ping()
@@ -391,6 +400,7 @@ class ImageCache:
 
     async def invalidate(self, owner_id: int) -> None:
         """Forget every cached view of this owner's images."""
+        prefetch.changed()
         try:
             await self._run(self.backend.bump, owner_id)
         except redis.RedisError as exc:
