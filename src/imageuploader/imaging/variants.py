@@ -8,14 +8,14 @@ Settings come from the format bench (`python -m bench.formats`, figures in
 docs/performance.md), on real photographs, against JPEG q85 at an equal or
 better mean SSIMULACRA2. WebP q86 is about the lowest quality that matches
 JPEG's score. AVIF is q65 at libaom effort 2, 4:4:4, 10-bit: the cheapest
-setting found that saves at least 40% of JPEG's bytes at JPEG's score (effort
-0 saved about a quarter; effort 1 fell just short). A Studio image then takes
-three to five times the worker time it took at effort 0; that is accepted
-because only Studio makes AVIF, in background workers, never in the upload
-request, and every view of the image downloads the smaller file, while
-throughput is a matter of adding workers. At equal quality 10 bits cost no
-more bytes than 8 and scored about a point higher; 4:4:4 chroma scored higher
-than 4:2:0 for its bytes.
+setting found that saves at least 40% of JPEG's bytes at JPEG's score
+(effort 0 saved about a quarter; effort 1 fell just short in bytes or
+score). A Studio image then takes 2.3 to 5 times the worker time it took
+with AVIF at effort 0, 8-bit. That is accepted because only Studio makes
+AVIF, in background workers, never in the upload request; every view of the
+image downloads the smaller file, and throughput is a matter of adding
+workers. At equal quality 10 bits cost no more bytes than 8 and scored about
+a point higher; 4:4:4 chroma scored higher than 4:2:0 for its bytes.
 """
 
 from __future__ import annotations
