@@ -224,7 +224,8 @@ def measure(quick: bool, log: Any) -> dict[str, Any]:
         "settings": {
             "jpeg": f"q{JPEG_QUALITY}",
             "webp": f"q{variants.WEBP_QUALITY} effort {variants.WEBP_EFFORT}",
-            "avif": f"q{variants.AVIF_QUALITY} effort {variants.AVIF_EFFORT} 4:4:4",
+            "avif": f"q{variants.AVIF_QUALITY} effort {variants.AVIF_EFFORT} 4:4:4 "
+            f"{variants.AVIF_BITDEPTH}-bit",
         },
         "sets": {
             "photographs": {

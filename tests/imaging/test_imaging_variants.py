@@ -29,8 +29,11 @@ def test_png_alpha_is_kept(fmt: str) -> None:
     assert (out.width, out.height, out.format) == (300, 200, fmt)
     assert out.content_type == f"image/{fmt}"
     assert image.hasalpha() and image.bands == 4
+    # AVIF is written at 10 bits and decodes as 16-bit; compare on the source's 8-bit scale.
+    assert image.format == ("ushort" if fmt == "avif" else "uchar"), image.format
     # The alpha channel itself survives, not just a band of 255s: it spans 64..191.
-    alpha = image[3]
+    alpha = image.colourspace("srgb")[3]
+    assert alpha.format == "uchar"
     assert abs(alpha.min() - source[3].min()) <= 4 and abs(alpha.max() - source[3].max()) <= 4
 
 
@@ -45,6 +48,17 @@ def test_an_opaque_variant_has_the_renditions_size_and_no_alpha(fmt: str) -> Non
     assert (out.width, out.height) == (fallback.width, fallback.height) == (786, 590)
     assert (image.width, image.height) == (786, 590) and not image.hasalpha()
     assert "exif-data" not in image.get_fields()
+
+
+def test_avif_is_ten_bit_and_keeps_the_colours() -> None:
+    source = gradient(300, 200)
+    decoded = imaging.decode(source.pngsave_buffer(), [H200], max_pixels=BIG)
+    image = pyvips.Image.new_from_buffer(variants.render_variant(decoded, H200, "avif").data, "")
+    assert image.get("bits-per-sample") == 10 and image.interpretation == "rgb16"
+    # Scaled back to 8 bits, each band's mean is the source's: no shift from the wider range.
+    eight = image.colourspace("srgb")
+    for band in range(3):
+        assert abs(eight[band].avg() - source[band].avg()) < 2, band
 
 
 def _animated_gif(frames: int = 4, width: int = 120, height: int = 80) -> bytes:
