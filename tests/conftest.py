@@ -70,6 +70,8 @@ def _ensure_database(url: str) -> None:
             exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:
                 await connection.execute(f'CREATE DATABASE "{name}"')
+            # A throwaway database: commits need not wait for the disk (2-3 ms each).
+            await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         finally:
             await connection.close()
 
@@ -197,6 +199,14 @@ APP_TABLES = [
     "sizes",
 ]
 _migrated: set[str] = set()
+# Children first; our own names, so the string building is safe.
+_DELETE_ALL = "".join(f"DELETE FROM {table};" for table in APP_TABLES)  # noqa: S608
+# Ids restart at 1, as TRUNCATE ... RESTART IDENTITY would have them.
+_RESTART_IDS = (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n"
+    " ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'"
+    " AND c.relname = ANY($1::text[])"
+)
 
 
 async def _reset_database(database_url: str) -> None:
@@ -217,7 +227,14 @@ async def _reset_database(database_url: str) -> None:
             Path(urlsplit(database_url).path).unlink(missing_ok=True)  # noqa: ASYNC240
         return
     if postgres:
-        await engine.run_ddl(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
+        # DELETE, not TRUNCATE: on tables this small TRUNCATE's new files and their
+        # fsyncs cost ~200 ms a test.
+        connection = await engine.get_new_connection()
+        try:
+            await connection.execute(_DELETE_ALL)
+            await connection.execute(_RESTART_IDS, [f"{table}_id_seq" for table in APP_TABLES])
+        finally:
+            await connection.close()
     else:
         for table in APP_TABLES:
             await engine.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - our own names
