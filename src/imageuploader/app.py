@@ -73,12 +73,9 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
     @asynccontextmanager
     async def run(app: Litestar) -> AsyncIterator[None]:
         db.use_engine(engine)
-        # A pool belongs to one event loop; in-process workers run on another.
-        pooled = (
-            isinstance(engine, PostgresEngine)
-            and settings.database_pool_size > 0
-            and not settings.queue_in_process
-        )
+        # The pool serves this loop only; in-process workers, on another, open
+        # their own connections (postgres_pool.py).
+        pooled = isinstance(engine, PostgresEngine) and settings.database_pool_size > 0
         if pooled:
             await engine.start_connection_pool(min_size=1, max_size=settings.database_pool_size)
         worker = None

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
+from imageuploader.postgres_pool import LoopBoundPostgresEngine
 from imageuploader.sqlite_pool import PooledSQLiteEngine
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def engine_for(database_url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return PooledSQLiteEngine(path=str(path))
     if parts.scheme in ("postgres", "postgresql"):
-        return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+        return LoopBoundPostgresEngine(config={"dsn": database_url}, log_queries=False)
     raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
 
 
