@@ -172,12 +172,12 @@ def redis_url() -> str:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**env: str) -> Settings:
-        # No connection pool: tests also query the database from their own
-        # event loop, and a pool belongs to the loop that opened it.
+        # A small pool: it serves the app's own loop; the test's queries and the
+        # in-process workers, on other loops, open connections of their own.
         base = {
             "DATA_DIR": str(tmp_path / "data"),
             "CACHE_URL": "memory://",
-            "DATABASE_POOL_SIZE": "0",
+            "DATABASE_POOL_SIZE": "4",
         }
         return Settings.from_env({**base, **env})
 

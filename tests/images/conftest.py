@@ -80,7 +80,7 @@ def settings(settings: Settings, storage_env: dict[str, str]) -> Settings:
     env = {
         "DATA_DIR": str(settings.data_dir),
         "CACHE_URL": "memory://",
-        "DATABASE_POOL_SIZE": "0",
+        "DATABASE_POOL_SIZE": str(settings.database_pool_size),
         "DATABASE_URL": settings.database_url,
         **storage_env,
     }
