@@ -13,19 +13,18 @@ races a change can only store an entry under a generation already past.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from imageuploader import prefetch
 from imageuploader.accounts import plans, tokens, users
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
+from imageuploader.redis_clients import PerLoopRedis
 
 log = logging.getLogger(__name__)
 
@@ -64,41 +63,30 @@ class LocalGeneration:
 
 
 class RedisGeneration:
-    """Shared by every web process. An asyncio client belongs to the event loop it first
-    ran on, so one is kept per loop (the tests and the CLI run several loops)."""
+    """Shared by every web process."""
 
     def __init__(self, url: str, read_along: Callable[[int], list[str]] | None = None) -> None:
         self.url = url
         # Keys the request will want next for a given user (the image cache's
         # generation), read in the same round trip: see `prefetch`.
         self.read_along = read_along
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
-
-    def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=3)
-            self._clients[loop] = client
-        return client
+        self._redis = PerLoopRedis(url)
 
     async def read(self, user_hint: int | None = None) -> int:
         """The generation; with `user_hint`, that user's other keys are read along."""
         extra = self.read_along(user_hint) if user_hint is not None and self.read_along else []
         if not extra:
-            return int(await self._client().get(GENERATION_KEY) or 0)
-        values = await self._client().mget([GENERATION_KEY, *extra])
+            return int(await self._redis.client().get(GENERATION_KEY) or 0)
+        values = await self._redis.client().mget([GENERATION_KEY, *extra])
         prefetch.remember(dict(zip(extra, values[1:], strict=True)))
         return int(values[0] or 0)
 
     async def bump(self) -> None:
-        await self._client().incr(GENERATION_KEY)
+        await self._redis.client().incr(GENERATION_KEY)
 
     async def close(self) -> None:
-        """Close this loop's client (the lifespan's); other loops' close with their loop."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        """Close this loop's client (the lifespan's)."""
+        await self._redis.close()
 
 
 class AccountCache:

@@ -11,7 +11,6 @@ or a change of a user's plan is a different key without any extra bookkeeping.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import logging
@@ -27,10 +26,10 @@ from typing import Protocol, TypeVar
 import anyio
 import msgspec
 import redis
-import redis.asyncio as aioredis
 
 from imageuploader import prefetch
 from imageuploader.accounts.schemas import PlanOut
+from imageuploader.redis_clients import PerLoopRedis
 
 log = logging.getLogger(__name__)
 
@@ -268,24 +267,15 @@ class RedisBackend:
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
-        # Reads on the request path use an asyncio client (no thread hop); one per event
-        # loop, since a client belongs to the loop it first ran on.
-        self._async: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        # Reads on the request path use an asyncio client: no thread hop.
+        self._async = PerLoopRedis(url)
         # An entry never changes under its key (the key names the owner's generation),
         # so a copy in this process is as good as Redis's: a hit costs one GET of the
         # generation instead of the whole view over the wire.
         self._near = BytesLRU(NEAR_BYTES, NEAR_VALUE_BYTES, ttl=NEAR_TTL_SECONDS)
 
-    def _async_client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=3)
-            self._async[loop] = client
-        return client
-
     async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
-        client = self._async_client()
+        client = self._async.client()
         gen_key = generation_key(owner_id)
         known, generation = prefetch.recall(gen_key)
         if not known:
@@ -320,9 +310,7 @@ class RedisBackend:
         """Close the blocking client and this loop's asyncio client (other loops'
         close with their loop)."""
         self.client.close()
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._async.close()
 
 
 def plan_fingerprint(plan: PlanOut | None) -> str:
