@@ -11,10 +11,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from imageuploader.images import objects
-from imageuploader.images.cache import BytesLRU
-from imageuploader.images.media import choices_of
+from imageuploader.images.locate import choices_of
 from imageuploader.images.records import ImageRecord
 from imageuploader.images.tables import Image
+from imageuploader.lru import BytesLRU
 
 from .conftest import QueryLog, run_workers, upload
 

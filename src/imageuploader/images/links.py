@@ -18,7 +18,8 @@ from imageuploader.accounts.users import CurrentUser
 from imageuploader.clock import Clock, utcnow
 from imageuploader.errors import Forbidden, Gone, InvalidInput
 from imageuploader.images import access, keys
-from imageuploader.images.media import Located, MediaService, locate
+from imageuploader.images.locate import Located, locate
+from imageuploader.images.media import MediaService
 from imageuploader.storage import Storage
 
 MIN_SECONDS = 300

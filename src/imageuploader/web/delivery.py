@@ -9,7 +9,8 @@ from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_307_TEMPORARY_REDIRECT
 
 from imageuploader.images.keys import VERSION_CHARS
-from imageuploader.images.media import Located, MediaService
+from imageuploader.images.locate import Located
+from imageuploader.images.media import MediaService
 from imageuploader.web.conditional import (
     Validators,
     content_range,
