@@ -44,6 +44,7 @@ from imageuploader.web.metrics import MetricsController, worker_registry
 from imageuploader.web.pages import PAGE_CONTROLLERS
 from imageuploader.web.ratelimit import STORE as RATE_LIMIT_STORE
 from imageuploader.web.ratelimit import rate_limit_middleware
+from imageuploader.web.reads import FastReads
 from imageuploader.web.request_id import RequestIdMiddleware
 from imageuploader.web.request_metrics import RequestMetricsMiddleware
 from imageuploader.web.resources import htmx_file, resource_dir
@@ -134,9 +135,16 @@ def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextMan
 
 
 def create_app(
-    settings: Settings, *, services: Services | None = None, clock: Clock = utcnow
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    clock: Clock = utcnow,
+    fast_reads: bool = True,
 ) -> Litestar:
-    """Build the app from settings; connections open in the lifespan, not here."""
+    """Build the app from settings; connections open in the lifespan, not here.
+
+    `fast_reads=False` leaves every media read to its route handler, the
+    reference the fast lane's answers are tested against."""
     services = services or build_services(settings, clock=clock)
     settings = services.settings  # with its secret key
     session_config = RotatingSessionConfig(
@@ -187,6 +195,20 @@ def create_app(
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
             RequestMetricsMiddleware,
+            # The plain media and expiring-link reads, answered before authentication
+            # middleware and the handler machinery (reads.py); all else passes on.
+            *(
+                [
+                    DefineMiddleware(
+                        FastReads,
+                        accounts=services.accounts,
+                        media=services.media,
+                        links=services.links,
+                    )
+                ]
+                if fast_reads
+                else []
+            ),
             session_auth(session_config),
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
             # After authentication: upload limits count per user.

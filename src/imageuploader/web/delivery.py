@@ -1,14 +1,26 @@
-"""HTTP responses for stored objects: validators, conditional requests, ranges, redirects."""
+"""HTTP answers for stored objects: validators, conditional requests, ranges, redirects.
+
+`media_read` and `shared_read` are the two reads of stored bytes, written once:
+the route handlers return what they build, and the fast lane (reads.py) sends
+it without the handler machinery. Both get a finished `ASGIResponse`, or a
+`Streamed` for an object too large to hold in memory, which only the route
+handler opens (`to_response`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from litestar import Request, Response
-from litestar.response import Redirect, Stream
+from litestar.enums import MediaType
+from litestar.response.base import ASGIResponse
+from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_307_TEMPORARY_REDIRECT
+from litestar.utils import url_quote
 
+from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.keys import VERSION_CHARS
+from imageuploader.images.links import LinkService
 from imageuploader.images.locate import Located
 from imageuploader.images.media import MediaService
 from imageuploader.web.conditional import (
@@ -21,6 +33,20 @@ from imageuploader.web.conditional import (
 
 # A year: the longest freshness caches are asked to honour (RFC 9111 practice).
 IMMUTABLE = "max-age=31536000, immutable"
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A 200 or 206 whose bytes are read from storage as they are sent."""
+
+    found: Located
+    status: int
+    start: int
+    length: int
+    headers: dict[str, str]
+
+
+Answer = ASGIResponse | Streamed
 
 
 def cache_control_private(found: Located, version: str | None) -> str:
@@ -38,17 +64,49 @@ def cache_control_shared(seconds_left: int) -> str:
     return f"public, max-age={max(0, seconds_left)}"
 
 
+async def media_read(
+    media: MediaService,
+    user: CurrentUser,
+    image_id: str,
+    name: str,
+    version: str | None,
+    method: str,
+    headers: Mapping[str, str],
+) -> Answer:
+    """GET or HEAD `/media/{image_id}/{name}` by `user`: the bytes, or a redirect."""
+    found = await media.find(user, image_id, name, headers.get("accept"))
+    if url := media.redirect_url(found):
+        return redirect(
+            url, f"private, max-age={media.redirect_fresh_for()}", vary=found.negotiated
+        )
+    return await serve(method, headers, media, found, cache_control_private(found, version))
+
+
+async def shared_read(
+    links: LinkService, token: str, method: str, headers: Mapping[str, str]
+) -> Answer:
+    """GET or HEAD `/s/{token}`: the object an expiring link grants, until it expires."""
+    media = links.media
+    found, target = await links.resolve(token, headers.get("accept"))
+    left = int((target.expires_at - links.clock()).total_seconds())
+    if url := media.redirect_url(found, not_after=target.expires_at):
+        fresh = min(left, media.redirect_fresh_for())
+        return redirect(url, cache_control_shared(fresh), vary=found.negotiated)
+    return await serve(method, headers, media, found, cache_control_shared(left))
+
+
 async def serve(
-    request: Request[Any, Any, Any],
+    method: str,
+    request_headers: Mapping[str, str],
     media: MediaService,
     found: Located,
     cache_control: str,
-) -> Response[Any]:
+) -> Answer:
     """The answer to a GET or HEAD of `found`: 200, 206, 304, 412 or 416."""
     found = await media.with_digest(found)
     size = found.size or 0
     etag = strong_etag(found.digest or "")
-    decision = evaluate(request.method, request.headers, Validators(etag, found.modified), size)
+    decision = evaluate(method, request_headers, Validators(etag, found.modified), size)
     headers = {
         "ETag": etag,
         "Cache-Control": cache_control,
@@ -61,41 +119,49 @@ async def serve(
     if found.modified is not None:
         headers["Last-Modified"] = http_date(found.modified)
     if decision.status in (304, 412):
-        return Response(b"", status_code=decision.status, headers=headers)
+        return ASGIResponse(status_code=decision.status, headers=headers)
     if decision.status == 416:
         headers["Content-Range"] = content_range(decision, size)
-        return Response(b"", status_code=416, headers=headers, media_type="text/plain")
+        return ASGIResponse(status_code=416, headers=headers, media_type=MediaType.TEXT)
     headers["Content-Disposition"] = found.disposition
     if decision.status == 206:
         headers["Content-Range"] = content_range(decision, size)
-    if request.method == "HEAD":
-        # Lower case: Response only sets its own (zero) length when the key is absent.
+    if method == "HEAD":
+        # Lower case: the response only sets its own (zero) length when the key is absent.
         headers["content-length"] = str(decision.length)
-        return Response(
-            b"", status_code=decision.status, headers=headers, media_type=found.content_type
+        return ASGIResponse(
+            status_code=decision.status, headers=headers, media_type=found.content_type
         )
     body = await media.small_body(found)
-    if body is not None:
-        return Response(
-            body[decision.start : decision.end + 1],
-            status_code=decision.status,
-            media_type=found.content_type,
-            headers=headers,
-        )
-    opened = await media.open_located(found, offset=decision.start, length=decision.length)
-    headers["Content-Length"] = str(opened.size)
-    return Stream(
-        opened.chunks,
+    if body is None:
+        return Streamed(found, decision.status, decision.start, decision.length, headers)
+    return ASGIResponse(
+        body=body[decision.start : decision.end + 1],
         status_code=decision.status,
         media_type=found.content_type,
         headers=headers,
     )
 
 
-def redirect(url: str, cache_control: str, *, vary: bool = False) -> Redirect:
+def redirect(url: str, cache_control: str, *, vary: bool = False) -> ASGIResponse:
     """307: the client repeats the same method (HEAD stays HEAD) at the presigned URL.
     `vary`: the target was chosen from Accept, so the redirect depends on it too."""
-    headers = {"Cache-Control": cache_control}
+    headers = {"Cache-Control": cache_control, "Location": url_quote(url)}
     if vary:
         headers["Vary"] = "Accept"
-    return Redirect(url, status_code=HTTP_307_TEMPORARY_REDIRECT, headers=headers)
+    return ASGIResponse(
+        status_code=HTTP_307_TEMPORARY_REDIRECT, headers=headers, media_type=MediaType.TEXT
+    )
+
+
+async def to_response(media: MediaService, answer: Answer) -> ASGIResponse:
+    """What a route handler returns: the answer itself, or a stream opened from storage."""
+    if isinstance(answer, ASGIResponse):
+        return answer
+    opened = await media.open_located(answer.found, offset=answer.start, length=answer.length)
+    return ASGIStreamingResponse(
+        iterator=opened.chunks,
+        status_code=answer.status,
+        media_type=answer.found.content_type,
+        headers={**answer.headers, "Content-Length": str(opened.size)},
+    )
