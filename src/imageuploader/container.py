@@ -18,6 +18,7 @@ from litestar.stores.redis import RedisStore
 from piccolo.engine.base import Engine
 
 from imageuploader import db
+from imageuploader.accounts.cache import GENERATION_KEY as ACCOUNTS_GENERATION_KEY
 from imageuploader.accounts.cache import AccountCache, LocalGeneration, RedisGeneration
 from imageuploader.accounts.plans import PlanService
 from imageuploader.accounts.sizes import SizeService
@@ -26,6 +27,7 @@ from imageuploader.clock import Clock, utcnow
 from imageuploader.events import EventBus
 from imageuploader.images import listeners
 from imageuploader.images.cache import (
+    GENERATION_PREFIX,
     ImageCache,
     MemoryBackend,
     RedisBackend,
@@ -38,6 +40,7 @@ from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.images.renditions import WorkerContext
 from imageuploader.images.upload import UploadService
+from imageuploader.redis_watch import WatchedKeys
 from imageuploader.settings import ConfigError, Settings
 from imageuploader.storage import Storage, storage_from_url
 from imageuploader.tasks.actors import Actors, declare_actors
@@ -79,23 +82,34 @@ def make_storage(settings: Settings) -> Storage:
         raise ConfigError(str(exc)) from None
 
 
-def make_image_cache(settings: Settings) -> ImageCache:
+def watched_generations(settings: Settings) -> WatchedKeys | None:
+    """The generation counters every request reads, kept in memory while Redis says
+    they are unchanged (redis_watch.py); None without Redis."""
+    url = settings.image_cache_url
+    if not url:
+        return None
+    return WatchedKeys(url, [ACCOUNTS_GENERATION_KEY, GENERATION_PREFIX])
+
+
+def make_image_cache(settings: Settings, watch: WatchedKeys | None = None) -> ImageCache:
     url = settings.image_cache_url
     if url:
-        return ImageCache(RedisBackend(url))
+        return ImageCache(RedisBackend(url, watch=watch))
     # The command line changes rows behind an embedded server's back: both see DATA_DIR.
     shared = SharedGenerations(settings.data_dir / "cache-generations")
     return ImageCache(MemoryBackend(shared=shared))
 
 
-def make_account_cache(settings: Settings) -> AccountCache:
+def make_account_cache(settings: Settings, watch: WatchedKeys | None = None) -> AccountCache:
     """Checked against Redis whenever processes share one, else against this process.
     With Redis, each check also reads the user's image-cache generation (one round trip
     for both: most requests want that next)."""
     url = settings.image_cache_url
     if not url:
         return AccountCache(LocalGeneration())
-    return AccountCache(RedisGeneration(url, read_along=lambda user: [generation_key(user)]))
+    return AccountCache(
+        RedisGeneration(url, read_along=lambda user: [generation_key(user)], watch=watch)
+    )
 
 
 def session_store(settings: Settings) -> Store:
@@ -136,7 +150,8 @@ def build_services(
     storage = make_storage(settings)
     broker = make_broker(settings.broker_redis_url)
     # One cache object for the app and its in-process workers (memory://).
-    cache = make_image_cache(settings)
+    watch = watched_generations(settings)
+    cache = make_image_cache(settings, watch)
     jobs = Jobs()
     events = EventBus()
     worker = WorkerContext(
@@ -152,7 +167,7 @@ def build_services(
     listeners.subscribe(events, jobs)
     images = ImageLibrary(storage, cache, events)
     webhook_listeners.subscribe(events, webhook_listeners.Dispatcher(images, jobs))
-    accounts = make_account_cache(settings)
+    accounts = make_account_cache(settings, watch)
     media = MediaService(
         storage,
         cache=cache,

@@ -38,6 +38,11 @@ def recall(key: str) -> tuple[bool, bytes | None]:
     return True, found[2][key]
 
 
+def change_count() -> int:
+    """Moves on at every invalidation in this process (see `redis_watch`)."""
+    return _last_change
+
+
 def changed() -> None:
     """Call before any invalidation: every value remembered so far is out of date."""
     global _last_change

@@ -25,6 +25,7 @@ from imageuploader.accounts import plans, tokens, users
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.redis_clients import PerLoopRedis
+from imageuploader.redis_watch import WatchedKeys
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,15 @@ class LocalGeneration:
 class RedisGeneration:
     """Shared by every web process."""
 
-    def __init__(self, url: str, read_along: Callable[[int], list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        read_along: Callable[[int], list[str]] | None = None,
+        watch: WatchedKeys | None = None,
+    ) -> None:
         self.url = url
+        # With a watch, reads are answered from memory while Redis vouches for them.
+        self.watch = watch
         # Keys the request will want next for a given user (the image cache's
         # generation), read in the same round trip: see `prefetch`.
         self.read_along = read_along
@@ -75,17 +83,24 @@ class RedisGeneration:
     async def read(self, user_hint: int | None = None) -> int:
         """The generation; with `user_hint`, that user's other keys are read along."""
         extra = self.read_along(user_hint) if user_hint is not None and self.read_along else []
-        if not extra:
-            return int(await self._redis.client().get(GENERATION_KEY) or 0)
-        values = await self._redis.client().mget([GENERATION_KEY, *extra])
-        prefetch.remember(dict(zip(extra, values[1:], strict=True)))
+        keys = [GENERATION_KEY, *extra]
+        client = self._redis.client()
+        if self.watch is not None:
+            values = await self.watch.mget(client, keys)
+        else:
+            values = await client.mget(keys)
+        if extra:
+            prefetch.remember(dict(zip(extra, values[1:], strict=True)))
         return int(values[0] or 0)
 
     async def bump(self) -> None:
+        prefetch.changed()
         await self._redis.client().incr(GENERATION_KEY)
 
     async def close(self) -> None:
-        """Close this loop's client (the lifespan's)."""
+        """Close this loop's client and watch (the lifespan's)."""
+        if self.watch is not None:
+            await self.watch.close()
         await self._redis.close()
 
 

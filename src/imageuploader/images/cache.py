@@ -31,6 +31,7 @@ from imageuploader import prefetch
 from imageuploader.accounts.schemas import PlanOut
 from imageuploader.lru import BytesLRU
 from imageuploader.redis_clients import PerLoopRedis
+from imageuploader.redis_watch import WatchedKeys
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,12 @@ class Backend(Protocol):
     async def close(self) -> None: ...
 
 
+GENERATION_PREFIX = f"{PREFIX}:gen:"
+
+
 def generation_key(owner_id: int) -> str:
     """Where Redis keeps the owner's generation."""
-    return f"{PREFIX}:gen:{owner_id}"
+    return f"{GENERATION_PREFIX}{owner_id}"
 
 
 def view_key(owner_id: int, generation: int | str, name: str) -> str:
@@ -223,9 +227,11 @@ class RedisBackend:
 
     blocking = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, watch: WatchedKeys | None = None) -> None:
         self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        # With a watch, generations are answered from memory while Redis vouches for them.
+        self.watch = watch
         # Reads on the request path use an asyncio client: no thread hop.
         self._async = PerLoopRedis(url)
         # An entry never changes under its key (the key names the owner's generation),
@@ -238,7 +244,10 @@ class RedisBackend:
         gen_key = generation_key(owner_id)
         known, generation = prefetch.recall(gen_key)
         if not known:
-            generation = await client.get(gen_key)
+            if self.watch is not None:
+                generation = (await self.watch.mget(client, [gen_key]))[0]
+            else:
+                generation = await client.get(gen_key)
         key = view_key(owner_id, int(generation or 0), name)
         value = self._near.get(key)
         if value is None:
@@ -269,6 +278,8 @@ class RedisBackend:
         """Close the blocking client and this loop's asyncio client (other loops'
         close with their loop)."""
         self.client.close()
+        if self.watch is not None:
+            await self.watch.close()
         await self._async.close()
 
 
