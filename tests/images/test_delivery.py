@@ -118,6 +118,25 @@ async def test_if_none_match_is_304_without_body(client, make_image, route) -> N
 
 
 @ROUTES
+async def test_a_304_carries_only_what_updates_the_cached_response(
+    client, make_image, route
+) -> None:
+    _, targets = await make_image()
+    t = targets[route]
+    first = await client.get(t.path, headers=t.with_(Accept="image/webp"))
+    assert first.headers["vary"] == "Accept"
+    assert "content-security-policy" in first.headers
+    etag = first.headers["etag"]
+    r = await client.get(t.path, headers=t.with_(Accept="image/webp", If_None_Match=etag))
+    assert r.status_code == 304
+    assert r.headers["etag"] == etag
+    assert r.headers["cache-control"] == first.headers["cache-control"]
+    assert r.headers["vary"] == "Accept"
+    # RFC 9110 15.4.5: nothing else; the client's stored 200 keeps its own headers.
+    assert set(r.headers) == {"etag", "cache-control", "vary", "x-request-id"}
+
+
+@ROUTES
 async def test_if_modified_since(client, make_image, route) -> None:
     _, targets = await make_image()
     t = targets[route]

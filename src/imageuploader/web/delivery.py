@@ -116,10 +116,16 @@ async def serve(
     if found.negotiated:
         # The format (and so the ETag) was chosen from Accept: caches must key on it.
         headers["Vary"] = "Accept"
+    if decision.status == 304:
+        # Only what updates the cached response (RFC 9110 15.4.5): the stored 200 has the rest.
+        kept = {"ETag": etag, "Cache-Control": cache_control}
+        if found.negotiated:
+            kept["Vary"] = "Accept"
+        return ASGIResponse(status_code=304, headers=kept)
     if found.modified is not None:
         headers["Last-Modified"] = http_date(found.modified)
-    if decision.status in (304, 412):
-        return ASGIResponse(status_code=decision.status, headers=headers)
+    if decision.status == 412:
+        return ASGIResponse(status_code=412, headers=headers)
     if decision.status == 416:
         headers["Content-Range"] = content_range(decision, size)
         return ASGIResponse(status_code=416, headers=headers, media_type=MediaType.TEXT)

@@ -95,7 +95,9 @@ def security_headers(
     docs_policy = (CSP, DOCS_POLICY.encode("latin-1"))
 
     async def add_headers(message: Message, scope: Scope) -> None:
-        if message["type"] != "http.response.start":
+        # A 304 updates a response the client holds, which came with these already;
+        # RFC 9110 15.4.5 asks for no more than what updates it.
+        if message["type"] != "http.response.start" or message["status"] == 304:
             return
         out = message.get("headers")
         if not isinstance(out, list):
