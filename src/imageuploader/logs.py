@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from contextvars import ContextVar
 from typing import TextIO
 
-from pythonjsonlogger.json import JsonFormatter
+import msgspec
+from pythonjsonlogger.msgspec import MsgspecFormatter
 
 # The request being served, or the request that queued the job being run.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 FIELDS = ["asctime", "levelname", "name", "message", "request_id"]
+RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+ACCESS_LOGGER = "imageuploader.access"
+# What the access log adds to FIELDS (web/request_id.py), in this order.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 
 
 class RequestIdFilter(logging.Filter):
@@ -23,6 +29,42 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class JsonLines(MsgspecFormatter):
+    """JSON lines; the access log's records, one per request, by a direct path.
+
+    The generic path walks every attribute of the record to find the extra
+    fields; an access record's fields are known, and writing them straight out
+    costs a fraction (the same keys, in the same order).
+    """
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The default format, its seconds part made once per second."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached = self._second
+        if cached[0] != second:
+            stamp = time.strftime(self.default_time_format, self.converter(record.created))
+            cached = self._second = (second, stamp)
+        return self.default_msec_format % (cached[1], record.msecs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name != ACCESS_LOGGER or record.exc_info:
+            return super().format(record)
+        line = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for name in ACCESS_FIELDS:
+            line[name] = getattr(record, name, None)
+        return msgspec.json.encode(line).decode()
+
+
 def configure_logging(level: str, stream: TextIO | None = None) -> None:
     """Make every root handler write JSON lines; called by process entry points only.
 
@@ -30,14 +72,17 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
     process) before importing the worker module: existing handlers are kept
     and re-formatted, a stream handler is added only when there is none.
     """
+    # Our lines carry none of the caller's file and line, thread or process names:
+    # the logging HOWTO's "Optimization" switches spare looking them up per record.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler(stream or sys.stderr))
-    formatter = JsonFormatter(
-        FIELDS,
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        timestamp=False,
-    )
+    # msgspec encodes a line in a fraction of the stdlib json's time: there is one per request.
+    formatter = JsonLines(FIELDS, rename_fields=RENAMED, timestamp=False)
     for handler in root.handlers:
         handler.setFormatter(formatter)
         if not any(isinstance(f, RequestIdFilter) for f in handler.filters):

@@ -10,13 +10,13 @@ import time
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from imageuploader.images.links import SHARED_PATH
-from imageuploader.logs import request_id
+from imageuploader.logs import ACCESS_LOGGER, request_id
 
 HEADER = b"x-request-id"
 # A client's id is kept only if it is short and plain: it ends up in every log line.
 VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-access_log = logging.getLogger("imageuploader.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 REDACTED = "[redacted]"
 
 
