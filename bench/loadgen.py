@@ -32,6 +32,19 @@ class LoadResult:
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    def merged(self, other: LoadResult) -> LoadResult:
+        """Both runs as one: their requests, time and latencies together."""
+        statuses = dict(self.statuses)
+        for status, n in other.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+        return LoadResult(
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            statuses,
+            self.body_bytes + other.body_bytes,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "requests": self.requests,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -30,6 +31,8 @@ RENDITION = "h200"
 # In one process: every read at least this share of the floor's requests/s.
 TARGET = 0.4
 TARGET_304 = 0.5
+# Alternating turns per read (see side_by_side).
+ROUNDS = 5
 
 
 def targets_for(read: str) -> float:
@@ -113,25 +116,38 @@ def side_by_side(
     connections: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Each read loaded on ours, then on the floor (a short warm-up first on each)."""
+    """Each read loaded on ours and on the floor in ROUNDS alternating turns (a short
+    warm-up first on each). This VM's speed drifts by a third within seconds: the
+    ratio is the median of the rounds' ratios, each of two runs moments apart."""
     found: dict[str, Any] = {}
+    turn = seconds / ROUNDS
     for read in planned:
-        figures = {}
-        for label, base in (("ours", ours), ("floor", floor)):
-            url = base + read["path"]
-            loadgen.load(url, read["headers"], min(1.0, seconds / 4), connections)
-            figures[label] = loadgen.load(url, read["headers"], seconds, connections).to_json()
-        ratio = figures["ours"]["requests_per_s"] / max(1e-9, figures["floor"]["requests_per_s"])
+        bases = (("ours", ours), ("floor", floor))
+        for _, base in bases:
+            loadgen.load(base + read["path"], read["headers"], min(1.0, seconds / 4), connections)
+        totals: dict[str, loadgen.LoadResult] = {}
+        ratios = []
+        for _ in range(ROUNDS):
+            runs = {
+                label: loadgen.load(base + read["path"], read["headers"], turn, connections)
+                for label, base in bases
+            }
+            ratios.append(runs["ours"].per_second / max(1e-9, runs["floor"].per_second))
+            for label, run in runs.items():
+                totals[label] = totals[label].merged(run) if label in totals else run
+        ratio = statistics.median(ratios)
         found[read["name"]] = {
-            **figures,
+            **{label: run.to_json() for label, run in totals.items()},
             "ratio": round(ratio, 3),
+            "round_ratios": [round(r, 3) for r in ratios],
             "status": read["status"],
             "bytes": read["bytes"],
             "target": targets_for(read["name"]),
         }
         log(
-            f"    {read['name']}: ours {figures['ours']['requests_per_s']:.0f}/s, "
-            f"floor {figures['floor']['requests_per_s']:.0f}/s, {ratio:.2f}x"
+            f"    {read['name']}: ours {totals['ours'].per_second:.0f}/s, "
+            f"floor {totals['floor'].per_second:.0f}/s, {ratio:.2f}x "
+            f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})"
         )
     return found
 
@@ -173,4 +189,10 @@ def measure_setup(
         if floor is not None:
             floor.stop()
         server.stop()
-    return {"setup": name, "connections": connections, "seconds": seconds, "reads": found}
+    return {
+        "setup": name,
+        "connections": connections,
+        "seconds": seconds,
+        "rounds": ROUNDS,
+        "reads": found,
+    }

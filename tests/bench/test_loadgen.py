@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.loadgen import _read_body, raw_request
+from bench.loadgen import LoadResult, _read_body, raw_request
 
 
 def test_raw_request_is_a_keep_alive_get_with_its_headers() -> None:
@@ -33,3 +33,14 @@ async def test_content_length_chunked_and_empty_bodies_are_read_exactly() -> Non
     assert await _body_then_rest(head, b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n") == (5, b"NEXT")
     head = b'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'
     assert await _body_then_rest(head, b"") == (0, b"NEXT")
+
+
+def test_runs_merge_into_one() -> None:
+    first = LoadResult(2, 1.0, [0.1, 0.2], {200: 2}, 10)
+    second = LoadResult(3, 2.0, [0.3, 0.4, 0.5], {200: 2, 304: 1}, 5)
+    both = first.merged(second)
+    assert (both.requests, both.seconds, both.body_bytes) == (5, 3.0, 15)
+    assert both.latencies == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert both.statuses == {200: 4, 304: 1}
+    assert both.per_second == 5 / 3.0
+    assert first.statuses == {200: 2}  # the parts are left as they were
