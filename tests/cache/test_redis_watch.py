@@ -53,19 +53,24 @@ async def watch(redis_url: str) -> AsyncIterator[WatchedKeys]:
     await found.close()
 
 
+WAIT_SECONDS = 10.0
+
+
 async def live(watch: WatchedKeys) -> None:
-    for _ in range(200):
-        if watch.watcher().live:
-            return
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while not watch.watcher().live:
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("the watch did not connect")
         await asyncio.sleep(0.01)
-    pytest.fail("the watch did not connect")
 
 
-async def settle() -> None:
-    """Let the loop read what is already in its sockets (as it does between requests)."""
-    for _ in range(3):
-        await asyncio.sleep(0)
-    await asyncio.sleep(0.01)
+async def announced(watch: WatchedKeys, epoch: int) -> None:
+    """Let the loop read the announcement (as it does between requests)."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while watch.watcher().epoch == epoch:
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("no announcement came")
+        await asyncio.sleep(0.005)
 
 
 async def test_a_watched_value_is_read_once(
@@ -84,8 +89,9 @@ async def test_a_change_elsewhere_is_read_again(
     writer.set(KEY, 1)
     await live(watch)
     assert await watch.mget(counting, [KEY]) == [b"1"]
+    epoch = watch.watcher().epoch
     writer.incr(KEY)
-    await settle()
+    await announced(watch, epoch)
     assert await watch.mget(counting, [KEY]) == [b"2"]
     assert counting.calls == 2
 
@@ -110,7 +116,7 @@ async def test_a_read_that_raced_an_announcement_is_not_kept(
     watcher = watch.watcher()
     stamp = watcher.stamp()
     writer.incr(KEY)  # announced while the read below is "in flight"
-    await settle()
+    await announced(watch, watcher.epoch)
     watcher.keep(stamp, [KEY], [b"1"])
     assert await watch.mget(counting, [KEY]) == [b"2"]
     assert counting.calls == 1
@@ -123,8 +129,10 @@ async def test_without_the_watch_connection_every_read_goes_to_redis(
     await live(watch)
     assert await watch.mget(counting, [KEY]) == [b"1"]
     writer.client_kill_filter(_id=watch.watcher().client_id)
-    await settle()
-    assert not watch.watcher().live
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while watch.watcher().live:
+        assert asyncio.get_running_loop().time() < deadline, "the watch did not notice"
+        await asyncio.sleep(0.005)
     writer.incr(KEY)  # no one announces this one
     assert await watch.mget(counting, [KEY]) == [b"2"]
     assert await watch.mget(counting, [KEY]) == [b"2"]
