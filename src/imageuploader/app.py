@@ -195,7 +195,7 @@ def create_app(
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
             RequestMetricsMiddleware,
-            # The plain media and expiring-link reads, answered before authentication
+            # The plain list, media and expiring-link reads, answered before authentication
             # middleware and the handler machinery (reads.py); all else passes on.
             *(
                 [
@@ -204,6 +204,7 @@ def create_app(
                         accounts=services.accounts,
                         media=services.media,
                         links=services.links,
+                        images=services.images,
                     )
                 ]
                 if fast_reads

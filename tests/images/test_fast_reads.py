@@ -112,6 +112,22 @@ def requests_of(w: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
         ("GET", shared, owner),
         ("GET", shared[:-2] + ("AA" if not shared.endswith("AA") else "BB"), {}),
         ("GET", "/s/garbage", {}),
+        ("GET", "/api/images", owner),
+        ("GET", "/api/images?page=1&per_page=50", owner),
+        ("GET", "/api/images?page=2&per_page=1", owner),
+        ("GET", "/api/images?per_page=01", owner),
+        ("GET", "/api/images?per_page=0", owner),
+        ("GET", "/api/images?per_page=100000", owner),
+        ("GET", "/api/images?page=-1", owner),
+        ("GET", "/api/images?page=x", owner),
+        ("GET", "/api/images?page=", owner),
+        ("GET", "/api/images?page=1&page=2", owner),
+        ("GET", "/api/images?per_page=%35", owner),
+        ("GET", "/api/images?q=1", owner),
+        ("GET", "/api/images", w["other"]),
+        ("GET", "/api/images", w["admin"]),
+        ("GET", "/api/images", {}),
+        ("GET", "/api/images", {"Authorization": "Bearer not-a-token"}),
     ]
 
 
@@ -157,11 +173,13 @@ async def test_plain_reads_skip_the_handler(
         assert (await client.get(media, headers=headers)).status_code in (200, 304)
     assert (await client.head(media, headers=owner)).status_code == 200
     assert (await client.get(world["shared"])).status_code == 200
-    assert lane == [True] * 4
+    assert (await client.get("/api/images?per_page=5", headers=owner)).status_code == 200
+    assert lane == [True] * 5
     # What the lane leaves alone reaches the handler: an error, an encoded query.
     assert (await client.get(media, headers=world["other"])).status_code == 404
     assert (await client.get(f"{media}?v=%61bc", headers=owner)).status_code == 200
-    assert lane[4:] == [False, False]
+    assert (await client.get("/api/images?page=0", headers=owner)).status_code == 422
+    assert lane[5:] == [False, False, False]
 
 
 def test_a_repeated_header_is_left_to_the_handler() -> None:

@@ -26,6 +26,11 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10**9  # far beyond any real gallery, far below an offset overflow
 
 
+# A list without page or per_page gets these.
+DEFAULT_PAGE = 1
+DEFAULT_PER_PAGE = 20
+
+
 class ImageLibrary:
     """Reads go through the per-owner cache; every change invalidates it."""
 

@@ -31,6 +31,8 @@ from imageuploader.web.conditional import (
     strong_etag,
 )
 
+# The longest `v` a media URL may carry.
+VERSION_MAX = 64
 # A year: the longest freshness caches are asked to honour (RFC 9111 practice).
 IMMUTABLE = "max-age=31536000, immutable"
 

@@ -1,8 +1,10 @@
-"""The fast lane for the two reads a page makes most: `/media/...` by bearer token, `/s/...`.
+"""The fast lane for the reads a gallery makes most: the list and `/media/...` by bearer
+token, and `/s/...`.
 
 It runs after routing, the request id, the NUL check and the metrics, so those
-see every request as before. A request routed to one of the two read handlers
-is answered here by the very functions the handlers call (`delivery`), minus
+see every request as before. A request routed to one of those read handlers
+(marked with `fast_read(kind)`) is answered here by the very functions the
+handlers call (`delivery`, `ImageLibrary.list_json`), minus
 what the handler machinery adds on a cached read: a Request, dependency
 resolution, a signature model and a response conversion, which together cost
 more than the read. Anything but the plain case goes on, untouched, to the
@@ -14,18 +16,27 @@ differently, a repeated header.
 
 from __future__ import annotations
 
+import re
+
+from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from imageuploader.accounts.cache import AccountCache
+from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import DomainError
+from imageuploader.images.library import DEFAULT_PAGE, DEFAULT_PER_PAGE, ImageLibrary
 from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.web import delivery
-from imageuploader.web.api.media import VERSION_MAX
+from imageuploader.web.delivery import VERSION_MAX
 
-# Characters a plain `v=...` query needs no decoding for.
+OPT = "fast_read"
+MEDIA, SHARED, LIST = "media", "shared", "list"
+# Characters a query string needs no decoding for.
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~=&")
+# An integer query parameter the lane reads itself; anything else is the handler's.
+_DIGITS = re.compile(rb"0|[1-9][0-9]{0,8}")
 
 
 def _headers(scope: Scope) -> dict[str, str] | None:
@@ -40,36 +51,53 @@ def _headers(scope: Scope) -> dict[str, str] | None:
     return found
 
 
-def _version(query: bytes) -> tuple[bool, str | None]:
-    """(plain, the `v` parameter) of a query string; not plain: leave it to the handler."""
+def fast_read(kind: str) -> dict[str, str]:
+    """Route options that hand a read handler's plain requests to the lane."""
+    return {OPT: kind}
+
+
+def _query(query: bytes, names: frozenset[bytes]) -> dict[bytes, bytes] | None:
+    """The named parameters of a plain query string (no escapes, none repeated); None
+    if it is not plain: the handler's own parser decides those."""
+    found: dict[bytes, bytes] = {}
     if not query:
-        return True, None
+        return found
     if not _PLAIN.issuperset(query):
-        return False, None
-    version = None
+        return None
     for pair in query.split(b"&"):
         name, _, value = pair.partition(b"=")
-        if name == b"v":
-            if version is not None or len(value) > VERSION_MAX:
-                return False, None
-            version = value.decode("ascii")
-    return True, version or None
+        if name in names:
+            if name in found:
+                return None
+            found[name] = value
+    return found
+
+
+# The query parameters each read takes.
+_MEDIA_QUERY = frozenset({b"v"})
+_LIST_QUERY = frozenset({b"page", b"per_page"})
 
 
 class FastReads:
-    """Answers plain media and expiring-link reads; passes everything else on."""
+    """Answers plain list, media and expiring-link reads; passes everything else on."""
 
     def __init__(
-        self, app: ASGIApp, accounts: AccountCache, media: MediaService, links: LinkService
+        self,
+        app: ASGIApp,
+        accounts: AccountCache,
+        media: MediaService,
+        links: LinkService,
+        images: ImageLibrary,
     ) -> None:
         self.app = app
         self.accounts = accounts
+        self.images = images
         self.media = media
         self.links = links
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            kind = scope["route_handler"].opt.get("fast_read")
+            kind = scope["route_handler"].opt.get(OPT)
             if kind is not None:
                 answer = await self._answer(kind, scope)
                 if answer is not None:
@@ -81,32 +109,48 @@ class FastReads:
         headers = _headers(scope)
         if headers is None:
             return None
-        params = scope["path_params"]
         try:
-            if kind == "shared":
-                answer = await delivery.shared_read(
-                    self.links, params["token"], scope["method"], headers
-                )
-            else:
-                plain, version = _version(scope["query_string"])
-                authorization = headers.get("authorization")
-                if not plain or authorization is None:
-                    return None  # a session cookie, or no credential: the handler's case
-                scheme, _, raw = authorization.partition(" ")
-                if scheme.lower() != "bearer" or not raw.strip():
-                    return None
-                found = await self.accounts.for_token(raw.strip())
-                if found is None:
-                    return None
-                answer = await delivery.media_read(
-                    self.media,
-                    found[0],
-                    params["image_id"],
-                    params["slug"],
-                    version,
-                    scope["method"],
-                    headers,
-                )
+            if kind == SHARED:
+                token = scope["path_params"]["token"]
+                answer = await delivery.shared_read(self.links, token, scope["method"], headers)
+                return answer if isinstance(answer, ASGIResponse) else None
+            user = await self._bearer(headers)
+            if user is None:
+                return None  # a session cookie, or no or a bad credential: the handler's case
+            if kind == LIST:
+                return await self._list(user, scope)
+            return await self._media(user, scope, headers)
         except DomainError:
             return None
+
+    async def _bearer(self, headers: dict[str, str]) -> CurrentUser | None:
+        authorization = headers.get("authorization")
+        if authorization is None:
+            return None
+        scheme, _, raw = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            return None
+        found = await self.accounts.for_token(raw.strip())
+        return None if found is None else found[0]
+
+    async def _media(
+        self, user: CurrentUser, scope: Scope, headers: dict[str, str]
+    ) -> ASGIResponse | None:
+        query = _query(scope["query_string"], _MEDIA_QUERY)
+        if query is None or len(query.get(b"v", b"")) > VERSION_MAX:
+            return None
+        version = query.get(b"v", b"").decode("ascii") or None
+        params = scope["path_params"]
+        answer = await delivery.media_read(
+            self.media, user, params["image_id"], params["slug"], version, scope["method"], headers
+        )
         return answer if isinstance(answer, ASGIResponse) else None
+
+    async def _list(self, user: CurrentUser, scope: Scope) -> ASGIResponse | None:
+        query = _query(scope["query_string"], _LIST_QUERY)
+        if query is None or not all(_DIGITS.fullmatch(value) for value in query.values()):
+            return None
+        page = int(query.get(b"page", DEFAULT_PAGE))
+        per_page = int(query.get(b"per_page", DEFAULT_PER_PAGE))
+        body = await self.images.list_json(user, page, per_page)
+        return ASGIResponse(body=body, media_type=MediaType.JSON)

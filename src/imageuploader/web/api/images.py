@@ -11,10 +11,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from imageuploader.accounts.users import CurrentUser
-from imageuploader.images.library import ImageLibrary
+from imageuploader.images.library import DEFAULT_PAGE, DEFAULT_PER_PAGE, ImageLibrary
 from imageuploader.images.links import ExpiringLinkIn, ExpiringLinkOut, LinkService
 from imageuploader.images.schemas import ImageOut, ImagePage, UploadOut
 from imageuploader.images.upload import UploadService
+from imageuploader.web.reads import LIST, fast_read
 from imageuploader.web.uploads import UploadForm
 
 
@@ -50,13 +51,13 @@ class ImagesController(Controller):
         )
         return Response(image, status_code=HTTP_200_OK if image.duplicate else HTTP_201_CREATED)
 
-    @get()
+    @get(opt=fast_read(LIST))
     async def list(
         self,
         request: Request[CurrentUser, Any, Any],
         images: NamedDependency[ImageLibrary],
-        page: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 20,
+        page: FromQuery[int] = DEFAULT_PAGE,
+        per_page: FromQuery[int] = DEFAULT_PER_PAGE,
     ) -> Response[ImagePage]:
         """The caller's images, newest first."""
         # The cached JSON as it is: the schema still says ImagePage.

@@ -18,20 +18,17 @@ from imageuploader.accounts.users import CurrentUser
 from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.web import delivery
+from imageuploader.web.delivery import VERSION_MAX
+from imageuploader.web.reads import MEDIA, SHARED, fast_read
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
-# The longest `v` a media URL may carry (the fast lane leaves longer ones to the handler).
-VERSION_MAX = 64
-# Route options the fast lane looks for.
-FAST_MEDIA = {"fast_read": "media"}
-FAST_SHARED = {"fast_read": "shared"}
 
 
 class MediaController(Controller):
     path = "/media"
     tags = ["media"]
 
-    @route("/{image_id:str}/{slug:str}", http_method=GET_HEAD, opt=FAST_MEDIA)
+    @route("/{image_id:str}/{slug:str}", http_method=GET_HEAD, opt=fast_read(MEDIA))
     async def media(
         self,
         request: Request[CurrentUser, Any, Any],
@@ -64,7 +61,7 @@ class SharedLinkController(Controller):
         exclude_from_auth=True,
         exclude_from_csrf=True,
         security=[],
-        opt=FAST_SHARED,
+        opt=fast_read(SHARED),
     )
     async def shared(
         self,
