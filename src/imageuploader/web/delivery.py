@@ -135,20 +135,22 @@ async def serve(
     if decision.status == 206:
         headers["Content-Range"] = content_range(decision, size)
     if method == "HEAD":
-        # Lower case: the response only sets its own (zero) length when the key is absent.
-        headers["content-length"] = str(decision.length)
-        return ASGIResponse(
-            status_code=decision.status, headers=headers, media_type=found.content_type
-        )
+        return _bytes(decision.status, headers, found.content_type, decision.length)
     body = await media.small_body(found)
     if body is None:
         return Streamed(found, decision.status, decision.start, decision.length, headers)
-    return ASGIResponse(
-        body=body[decision.start : decision.end + 1],
-        status_code=decision.status,
-        media_type=found.content_type,
-        headers=headers,
-    )
+    part = body[decision.start : decision.end + 1]
+    return _bytes(decision.status, headers, found.content_type, len(part), part)
+
+
+def _bytes(
+    status: int, headers: dict[str, str], content_type: str, length: int, body: bytes = b""
+) -> ASGIResponse:
+    """A 200 or 206 (HEAD: without its body). Type and length come first, in lower
+    case: ASGIResponse looks each up by a scan of the headers, and sets its own
+    (a zero length for HEAD) only when the scan finds none."""
+    ordered = {"content-type": content_type, "content-length": str(length), **headers}
+    return ASGIResponse(body=body, status_code=status, headers=ordered)
 
 
 def redirect(url: str, cache_control: str, *, vary: bool = False) -> ASGIResponse:
