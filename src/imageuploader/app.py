@@ -195,7 +195,7 @@ def create_app(
             # Before anything reads a parameter or a body: no NUL reaches a query.
             RejectNulMiddleware,
             RequestMetricsMiddleware,
-            # The plain list, media and expiring-link reads, answered before authentication
+            # The plain list, media, /api/me and expiring-link reads, answered before authentication
             # middleware and the handler machinery (reads.py); all else passes on.
             *(
                 [

@@ -128,6 +128,11 @@ def requests_of(w: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
         ("GET", "/api/images", w["admin"]),
         ("GET", "/api/images", {}),
         ("GET", "/api/images", {"Authorization": "Bearer not-a-token"}),
+        ("GET", "/api/me", owner),
+        ("GET", "/api/me", {**owner, "Accept": "application/json"}),
+        ("GET", "/api/me", w["admin"]),
+        ("GET", "/api/me", {}),
+        ("GET", "/api/me?x=1", owner),
     ]
 
 
@@ -174,12 +179,13 @@ async def test_plain_reads_skip_the_handler(
     assert (await client.head(media, headers=owner)).status_code == 200
     assert (await client.get(world["shared"])).status_code == 200
     assert (await client.get("/api/images?per_page=5", headers=owner)).status_code == 200
-    assert lane == [True] * 5
+    assert (await client.get("/api/me", headers=owner)).status_code == 200
+    assert lane == [True] * 6
     # What the lane leaves alone reaches the handler: an error, an encoded query.
     assert (await client.get(media, headers=world["other"])).status_code == 404
     assert (await client.get(f"{media}?v=%61bc", headers=owner)).status_code == 200
     assert (await client.get("/api/images?page=0", headers=owner)).status_code == 422
-    assert lane[5:] == [False, False, False]
+    assert lane[6:] == [False, False, False]
 
 
 def test_a_repeated_header_is_left_to_the_handler() -> None:

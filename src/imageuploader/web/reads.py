@@ -1,10 +1,10 @@
-"""The fast lane for the reads a gallery makes most: the list and `/media/...` by bearer
-token, and `/s/...`.
+"""The fast lane for the reads clients make most: the image list, `/media/...` and
+`/api/me` by bearer token, and `/s/...`.
 
 It runs after routing, the request id, the NUL check and the metrics, so those
 see every request as before. A request routed to one of those read handlers
 (marked with `fast_read(kind)`) is answered here by the very functions the
-handlers call (`delivery`, `ImageLibrary.list_json`), minus
+handlers call (`delivery`, `ImageLibrary.list_json`, `me_json`), minus
 what the handler machinery adds on a cached read: a Request, dependency
 resolution, a signature model and a response conversion, which together cost
 more than the read. Anything but the plain case goes on, untouched, to the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -32,7 +33,7 @@ from imageuploader.web import delivery
 from imageuploader.web.delivery import VERSION_MAX
 
 OPT = "fast_read"
-MEDIA, SHARED, LIST = "media", "shared", "list"
+MEDIA, SHARED, LIST, ME = "media", "shared", "list", "me"
 # Characters a query string needs no decoding for.
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~=&")
 # An integer query parameter the lane reads itself; anything else is the handler's.
@@ -49,6 +50,20 @@ def _headers(scope: Scope) -> dict[str, str] | None:
             return None
         found[key] = value.decode("latin-1")
     return found
+
+
+async def me_json(user: CurrentUser, images: ImageLibrary) -> bytes:
+    """The body of `/api/me`: the user, their plan (with its limits) and their usage.
+    Encoded here rather than by Litestar, whose serialisation of a returned value
+    costs as much as the rest of this cached read."""
+    me = {
+        "id": user.id,
+        "username": user.username,
+        "is_admin": user.is_admin,
+        "plan": user.plan,
+        "usage": await images.usage(user.id),
+    }
+    return msgspec.json.encode(me)
 
 
 def fast_read(kind: str) -> dict[str, str]:
@@ -79,7 +94,7 @@ _LIST_QUERY = frozenset({b"page", b"per_page"})
 
 
 class FastReads:
-    """Answers plain list, media and expiring-link reads; passes everything else on."""
+    """Answers plain list, media, `/api/me` and expiring-link reads; passes all else on."""
 
     def __init__(
         self,
@@ -119,6 +134,9 @@ class FastReads:
                 return None  # a session cookie, or no or a bad credential: the handler's case
             if kind == LIST:
                 return await self._list(user, scope)
+            if kind == ME:
+                body = await me_json(user, self.images)
+                return ASGIResponse(body=body, media_type=MediaType.JSON)
             return await self._media(user, scope, headers)
         except DomainError:
             return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
@@ -33,6 +32,7 @@ from imageuploader.accounts.sizes import SizeService
 from imageuploader.accounts.users import CurrentUser, UserService
 from imageuploader.images.library import ImageLibrary
 from imageuploader.web.auth import admin_only, start_session
+from imageuploader.web.reads import ME, fast_read, me_json
 
 
 def _token_id(request: Request[CurrentUser, Any, Any]) -> int | None:
@@ -91,22 +91,12 @@ class MeController(Controller):
     path = "/api/me"
     tags = ["auth"]
 
-    @get()
+    @get(opt=fast_read(ME))
     async def me(
         self, request: Request[CurrentUser, Any, Any], images: NamedDependency[ImageLibrary]
     ) -> Response[dict[str, Any]]:
         """The current user, their plan (with its limits) and their usage."""
-        user = request.user
-        me = {
-            "id": user.id,
-            "username": user.username,
-            "is_admin": user.is_admin,
-            "plan": user.plan,
-            "usage": await images.usage(user.id),
-        }
-        # Encoded here: Litestar's serialisation of a returned value costs as much as
-        # the rest of this (cached) request.
-        return Response(msgspec.json.encode(me), media_type=MediaType.JSON)
+        return Response(await me_json(request.user, images), media_type=MediaType.JSON)
 
     @post("/password", status_code=HTTP_204_NO_CONTENT)
     async def change_password(
