@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -65,6 +67,56 @@ class JsonLines(MsgspecFormatter):
         return msgspec.json.encode(line).decode()
 
 
+class LoopBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes the lines of one event-loop turn together.
+
+    On the thread running an event loop, INFO lines (one per request) are kept
+    until the loop's next turn and written in one go: a busy server makes one
+    write for many requests, an idle one writes at once. Warnings and errors,
+    and every line from other threads, are written straight away (after what
+    is kept, so the order holds); `flush` (at exit too) writes what is kept.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._kept: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            loop = _running_loop()
+            if loop is None or record.levelno >= logging.WARNING:
+                self._kept.append(line)
+                self._write()
+                return
+            if not self._kept:
+                loop.call_soon(self.flush)
+            self._kept.append(line)
+        except RecursionError:
+            raise
+        except Exception:  # logging's own contract: report, never raise
+            self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock if self.lock else contextlib.nullcontext():
+            self._write()
+
+    def _write(self) -> None:
+        if self._kept:
+            text = "".join(self._kept)
+            self._kept.clear()
+            self.stream.write(text)
+        if self.stream and hasattr(self.stream, "flush"):
+            self.stream.flush()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def configure_logging(level: str, stream: TextIO | None = None) -> None:
     """Make every root handler write JSON lines; called by process entry points only.
 
@@ -80,7 +132,7 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
     logging.logMultiprocessing = False
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(logging.StreamHandler(stream or sys.stderr))
+        root.addHandler(LoopBatchedStreamHandler(stream or sys.stderr))
     # msgspec encodes a line in a fraction of the stdlib json's time: there is one per request.
     formatter = JsonLines(FIELDS, rename_fields=RENAMED, timestamp=False)
     for handler in root.handlers:
