@@ -246,7 +246,7 @@ def reads_floor_table(found: dict[str, Any]) -> list[str]:
             f"Reads vs the bare-framework floor ({setup['setup']}; one process each, uvicorn "
             f"with uvloop and httptools, {setup['connections']} connections, "
             f"{setup['seconds']:g} s per read in {setup.get('rounds', 1)} alternating turns; "
-            "the ratio is the median of the turns')",
+            "the ratio is the median of the turns)",
             "",
             _row(
                 "read",
