@@ -73,12 +73,17 @@ async def announced(watch: WatchedKeys, epoch: int) -> None:
         await asyncio.sleep(0.005)
 
 
-async def test_a_watched_value_is_read_once(
-    watch: WatchedKeys, counting: Counting, writer: redis.Redis
-) -> None:
+async def first_read(watch: WatchedKeys, counting: Counting, writer: redis.Redis) -> None:
+    """KEY is 1, the watch is up, and KEY has been read once through it."""
     writer.set(KEY, 1)
     await live(watch)
     assert await watch.mget(counting, [KEY]) == [b"1"]
+
+
+async def test_a_watched_value_is_read_once(
+    watch: WatchedKeys, counting: Counting, writer: redis.Redis
+) -> None:
+    await first_read(watch, counting, writer)
     assert await watch.mget(counting, [KEY]) == [b"1"]
     assert counting.calls == 1
 
@@ -86,9 +91,7 @@ async def test_a_watched_value_is_read_once(
 async def test_a_change_elsewhere_is_read_again(
     watch: WatchedKeys, counting: Counting, writer: redis.Redis
 ) -> None:
-    writer.set(KEY, 1)
-    await live(watch)
-    assert await watch.mget(counting, [KEY]) == [b"1"]
+    await first_read(watch, counting, writer)
     epoch = watch.watcher().epoch
     writer.incr(KEY)
     await announced(watch, epoch)
@@ -99,9 +102,7 @@ async def test_a_change_elsewhere_is_read_again(
 async def test_a_change_in_this_process_is_read_again_at_once(
     watch: WatchedKeys, counting: Counting, writer: redis.Redis
 ) -> None:
-    writer.set(KEY, 1)
-    await live(watch)
-    assert await watch.mget(counting, [KEY]) == [b"1"]
+    await first_read(watch, counting, writer)
     writer.incr(KEY)
     prefetch.changed()  # what every invalidation in this process calls first
     # No loop turn: the announcement is not read yet, the local change suffices.
@@ -125,9 +126,7 @@ async def test_a_read_that_raced_an_announcement_is_not_kept(
 async def test_without_the_watch_connection_every_read_goes_to_redis(
     watch: WatchedKeys, counting: Counting, writer: redis.Redis
 ) -> None:
-    writer.set(KEY, 1)
-    await live(watch)
-    assert await watch.mget(counting, [KEY]) == [b"1"]
+    await first_read(watch, counting, writer)
     writer.client_kill_filter(_id=watch.watcher().client_id)
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while watch.watcher().live:
