@@ -6,11 +6,13 @@ import asyncio
 import concurrent.futures
 import os
 import socket
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -61,7 +63,6 @@ def _ensure_database(url: str) -> None:
     """Create an xdist worker's own database (in the server of TEST_POSTGRES_URL) once."""
     if url == BASE_POSTGRES_URL or url in _created:
         return
-    import asyncpg
 
     async def create() -> None:
         connection = await asyncpg.connect(BASE_POSTGRES_URL)
@@ -220,12 +221,25 @@ async def _reset_database(database_url: str) -> None:
     postgres = database_url.startswith("postgres")
     if database_url not in _migrated:
         _migrated.add(database_url)
-        if postgres:
-            await engine.run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
-            await engine.run_ddl("CREATE SCHEMA public")
-        else:
-            Path(urlsplit(database_url).path).unlink(missing_ok=True)  # noqa: ASYNC240
+        await _drop_everything(engine, database_url)
         return
+    try:
+        await _empty_tables(engine, postgres)
+    except (asyncpg.UndefinedTableError, sqlite3.OperationalError):
+        # The tests here so far never started the app, so nothing was migrated
+        # after the first drop: start afresh, and let this test's lifespan migrate.
+        await _drop_everything(engine, database_url)
+
+
+async def _drop_everything(engine: Any, database_url: str) -> None:
+    if database_url.startswith("postgres"):
+        await engine.run_ddl("DROP SCHEMA IF EXISTS public CASCADE")
+        await engine.run_ddl("CREATE SCHEMA public")
+    else:
+        Path(urlsplit(database_url).path).unlink(missing_ok=True)  # noqa: ASYNC240
+
+
+async def _empty_tables(engine: Any, postgres: bool) -> None:
     if postgres:
         # DELETE, not TRUNCATE: on tables this small TRUNCATE's new files and their
         # fsyncs cost ~200 ms a test.
