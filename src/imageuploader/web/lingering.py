@@ -14,6 +14,12 @@ import anyio
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 DRAIN_SECONDS = 10.0
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says a body follows (HTTP/1.1 frames one only by these two)."""
+    return any(name in _BODY_HEADERS for name, _ in scope["headers"])
 
 
 class DrainRefusedBody:
@@ -25,7 +31,7 @@ class DrainRefusedBody:
         self.max_seconds = max_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not _has_body(scope):
             await self.app(scope, receive, send)
             return
         finished = False
