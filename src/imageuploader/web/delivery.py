@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.status_codes import HTTP_307_TEMPORARY_REDIRECT
+from litestar.types import Receive, Scope, Send
 from litestar.utils import url_quote
 
 from imageuploader.accounts.users import CurrentUser
@@ -49,6 +51,44 @@ class Streamed:
 
 
 Answer = ASGIResponse | Streamed
+
+
+class Prepared(ASGIResponse):
+    """An answer whose every header is given, sent as two ASGI messages.
+
+    ASGIResponse lower-cases, encodes and scans its headers for a type and a
+    length on every response; on a cached media read or a 304 that cost as much
+    as finding the image. Here the caller gives all of them (with content-type
+    and content-length where a body or a HEAD's length goes), so there is nothing
+    to look up. It stays an ASGIResponse, so route handlers return it as they
+    would any other.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes = b"") -> None:
+        self.status_code = status
+        self.headers = MutableScopeHeaders()
+        self.headers.headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()
+        ]
+        self.body = body
+        self.content_length = len(body)
+        self.background = None
+        self.encoding = "utf-8"
+        self.is_head_response = False
+        self._encoded_cookies = ()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.headers.headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
 
 def cache_control_private(found: Located, version: str | None) -> str:
@@ -123,7 +163,7 @@ async def serve(
         kept = {"ETag": etag, "Cache-Control": cache_control}
         if found.negotiated:
             kept["Vary"] = "Accept"
-        return ASGIResponse(status_code=304, headers=kept)
+        return Prepared(304, kept)
     if found.modified is not None:
         headers["Last-Modified"] = http_date(found.modified)
     if decision.status == 412:
@@ -146,11 +186,10 @@ async def serve(
 def _bytes(
     status: int, headers: dict[str, str], content_type: str, length: int, body: bytes = b""
 ) -> ASGIResponse:
-    """A 200 or 206 (HEAD: without its body). Type and length come first, in lower
-    case: ASGIResponse looks each up by a scan of the headers, and sets its own
-    (a zero length for HEAD) only when the scan finds none."""
-    ordered = {"content-type": content_type, "content-length": str(length), **headers}
-    return ASGIResponse(body=body, status_code=status, headers=ordered)
+    """A 200 or 206 (HEAD: without its body, with the length a GET would have)."""
+    return Prepared(
+        status, {"content-type": content_type, "content-length": str(length), **headers}, body
+    )
 
 
 def redirect(url: str, cache_control: str, *, vary: bool = False) -> ASGIResponse:

@@ -30,7 +30,7 @@ from imageuploader.images.library import DEFAULT_PAGE, DEFAULT_PER_PAGE, ImageLi
 from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.web import delivery
-from imageuploader.web.delivery import VERSION_MAX
+from imageuploader.web.delivery import VERSION_MAX, Prepared
 
 OPT = "fast_read"
 MEDIA, SHARED, LIST, ME = "media", "shared", "list", "me"
@@ -50,6 +50,11 @@ def _headers(scope: Scope) -> dict[str, str] | None:
             return None
         found[key] = value.decode("latin-1")
     return found
+
+
+def _json(body: bytes) -> ASGIResponse:
+    """A 200 of JSON, with the headers ASGIResponse would set."""
+    return Prepared(200, {"content-type": MediaType.JSON, "content-length": str(len(body))}, body)
 
 
 async def me_json(user: CurrentUser, images: ImageLibrary) -> bytes:
@@ -135,8 +140,7 @@ class FastReads:
             if kind == LIST:
                 return await self._list(user, scope)
             if kind == ME:
-                body = await me_json(user, self.images)
-                return ASGIResponse(body=body, media_type=MediaType.JSON)
+                return _json(await me_json(user, self.images))
             return await self._media(user, scope, headers)
         except DomainError:
             return None
@@ -170,5 +174,4 @@ class FastReads:
             return None
         page = int(query.get(b"page", DEFAULT_PAGE))
         per_page = int(query.get(b"per_page", DEFAULT_PER_PAGE))
-        body = await self.images.list_json(user, page, per_page)
-        return ASGIResponse(body=body, media_type=MediaType.JSON)
+        return _json(await self.images.list_json(user, page, per_page))
