@@ -80,6 +80,11 @@ class _Watcher:
         except KeyError:
             return None
 
+    def kept_one(self, key: str) -> tuple[bool, Any]:
+        if self._kept_at is None or self._kept_at != self.stamp() or key not in self._kept:
+            return False, None
+        return True, self._kept[key]
+
     def keep(self, stamp: Stamp, keys: Sequence[str], values: Sequence[Any]) -> None:
         if stamp is None or stamp != self.stamp():
             return
@@ -162,6 +167,11 @@ class WatchedKeys:
             found = self._watchers[loop] = _Watcher(self.url, self.prefixes)
             found.start()
         return found
+
+    def recall(self, key: str) -> tuple[bool, Any]:
+        """(True, value) if this loop's watch vouches for `key`'s value: no round trip,
+        and no client needed. (False, None) otherwise."""
+        return self.watcher().kept_one(key)
 
     async def mget(self, client: aioredis.Redis, keys: Sequence[str]) -> list[Any]:
         watcher = self.watcher()

@@ -109,6 +109,23 @@ async def test_a_change_in_this_process_is_read_again_at_once(
     assert await watch.mget(counting, [KEY]) == [b"2"]
 
 
+async def test_recall_answers_only_what_the_watch_vouches_for(
+    watch: WatchedKeys, counting: Counting, writer: redis.Redis
+) -> None:
+    assert watch.recall(KEY) == (False, None)  # never read
+    await first_read(watch, counting, writer)
+    assert watch.recall(KEY) == (True, b"1")
+    assert watch.recall(f"{PREFIX}never-read") == (False, None)
+    epoch = watch.watcher().epoch
+    writer.incr(KEY)
+    await announced(watch, epoch)
+    assert watch.recall(KEY) == (False, None)
+    assert await watch.mget(counting, [KEY]) == [b"2"]
+    assert watch.recall(KEY) == (True, b"2")
+    prefetch.changed()
+    assert watch.recall(KEY) == (False, None)
+
+
 async def test_a_read_that_raced_an_announcement_is_not_kept(
     watch: WatchedKeys, counting: Counting, writer: redis.Redis
 ) -> None:

@@ -82,6 +82,11 @@ class RedisGeneration:
 
     async def read(self, user_hint: int | None = None) -> int:
         """The generation; with `user_hint`, that user's other keys are read along."""
+        if self.watch is not None:
+            known, value = self.watch.recall(GENERATION_KEY)
+            if known:
+                # Whatever else the request needs is most likely kept by the watch too.
+                return int(value or 0)
         extra = self.read_along(user_hint) if user_hint is not None and self.read_along else []
         keys = [GENERATION_KEY, *extra]
         client = self._redis.client()

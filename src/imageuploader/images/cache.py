@@ -240,10 +240,12 @@ class RedisBackend:
         self._near = BytesLRU(NEAR_BYTES, NEAR_VALUE_BYTES, ttl=NEAR_TTL_SECONDS)
 
     async def lookup_now(self, owner_id: int, name: str) -> tuple[str, bytes | None]:
-        client = self._async.client()
         gen_key = generation_key(owner_id)
-        known, generation = prefetch.recall(gen_key)
+        known, generation = (False, None) if self.watch is None else self.watch.recall(gen_key)
         if not known:
+            known, generation = prefetch.recall(gen_key)
+        if not known:
+            client = self._async.client()
             if self.watch is not None:
                 generation = (await self.watch.mget(client, [gen_key]))[0]
             else:
@@ -251,7 +253,7 @@ class RedisBackend:
         key = view_key(owner_id, int(generation or 0), name)
         value = self._near.get(key)
         if value is None:
-            value = await client.get(key)
+            value = await self._async.client().get(key)
             if value is not None:
                 self._near.put(key, value)
         return key, value
