@@ -223,7 +223,7 @@ def measure(quick: bool, log: Any) -> dict[str, Any]:
     return {
         "settings": {
             "jpeg": f"q{JPEG_QUALITY}",
-            "webp": f"q{variants.WEBP_QUALITY} effort {variants.WEBP_EFFORT}",
+            "webp": f"q{variants.WEBP_QUALITY} effort {variants.WEBP_EFFORT} sharp YUV",
             "avif": f"q{variants.AVIF_QUALITY} effort {variants.AVIF_EFFORT} 4:4:4 "
             f"{variants.AVIF_BITDEPTH}-bit",
         },
