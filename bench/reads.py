@@ -36,15 +36,23 @@ def image_queries(counted: dict[str, Any]) -> int:
     return sum(counted["by_table"].get(t, 0) for t in IMAGE_TABLES)
 
 
+def _settled(rendition: dict[str, Any]) -> bool:
+    """Ready, with every format of the plan made (or given up): no worker still writes."""
+    return rendition["status"] == "ready" and all(
+        f["status"] != "pending" for f in rendition.get("formats", [])
+    )
+
+
 def fill(api: Api, images: int) -> None:
-    """Give the reader `images` small photos and wait until every rendition is ready."""
+    """Give the reader `images` small photos and wait until every rendition and its
+    WebP and AVIF variants are made, so that no worker's statements are counted."""
     data = photos.photo_jpeg(320, 240, seed=5)
     for n in range(images):
         api.upload(photos.tagged(data, n), caption=f"read {n}")
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         page = api.client.get(list_path(100)).json()
-        if all(r["status"] == "ready" for i in page["items"] for r in i["renditions"]):
+        if all(_settled(r) for i in page["items"] for r in i["renditions"]):
             return
         if time.monotonic() > deadline:
             raise TimeoutError("renditions of the reader's images are still pending")
