@@ -67,6 +67,19 @@ class Api:
                 raise TimeoutError(f"renditions still pending: {image['renditions']}")
             time.sleep(poll)
 
+    def wait_formats(
+        self, image_id: str, timeout: float = 300, poll: float = POLL_SECONDS
+    ) -> dict[str, Any]:
+        """Poll until no WebP or AVIF variant of the image is still being made."""
+        deadline = time.monotonic() + timeout
+        while True:
+            image = self.image(image_id)
+            if all(f["status"] != "pending" for r in image["renditions"] for f in r["formats"]):
+                return image
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"formats still pending: {image['renditions']}")
+            time.sleep(poll)
+
     def close(self) -> None:
         self.client.close()
 

@@ -162,6 +162,19 @@ def _upload_rows(label: str, upload: dict[str, Any], floor: float) -> list[str]:
             _s(upload["ready_p95_s"]),
             _x(ratio(upload["ready_median_s"], floor)),
         ),
+        *(
+            [
+                _row(
+                    label,
+                    "all WebP and AVIF variants made (polled)",
+                    _s(upload["formats_median_s"]),
+                    _s(upload["formats_p95_s"]),
+                    "",
+                )
+            ]
+            if "formats_median_s" in upload
+            else []
+        ),
     ]
 
 
