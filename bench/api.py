@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -55,29 +56,40 @@ class Api:
         self, image_id: str, timeout: float = 120, poll: float = POLL_SECONDS
     ) -> dict[str, Any]:
         """Poll until every rendition is ready; raise if one failed or time runs out."""
-        deadline = time.monotonic() + timeout
-        while True:
-            image = self.image(image_id)
+
+        def done(image: dict[str, Any]) -> bool:
             statuses = {r["status"] for r in image["renditions"]}
             if "failed" in statuses:
                 raise RuntimeError(f"a rendition failed: {image['renditions']}")
-            if statuses == {"ready"}:
-                return image
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"renditions still pending: {image['renditions']}")
-            time.sleep(poll)
+            return statuses == {"ready"}
+
+        return self._poll(image_id, done, "renditions", timeout, poll)
 
     def wait_formats(
         self, image_id: str, timeout: float = 300, poll: float = POLL_SECONDS
     ) -> dict[str, Any]:
         """Poll until no WebP or AVIF variant of the image is still being made."""
+
+        def done(image: dict[str, Any]) -> bool:
+            return all(f["status"] != "pending" for r in image["renditions"] for f in r["formats"])
+
+        return self._poll(image_id, done, "formats", timeout, poll)
+
+    def _poll(
+        self,
+        image_id: str,
+        done: Callable[[dict[str, Any]], bool],
+        what: str,
+        timeout: float,
+        poll: float,
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             image = self.image(image_id)
-            if all(f["status"] != "pending" for r in image["renditions"] for f in r["formats"]):
+            if done(image):
                 return image
             if time.monotonic() > deadline:
-                raise TimeoutError(f"formats still pending: {image['renditions']}")
+                raise TimeoutError(f"{what} still pending: {image['renditions']}")
             time.sleep(poll)
 
     def close(self) -> None:
