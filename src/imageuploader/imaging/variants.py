@@ -8,19 +8,19 @@ Settings come from the format bench (`python -m bench.formats`, figures in
 docs/performance.md), on real photographs, against JPEG q85 at an equal or
 better mean SSIMULACRA2. WebP is q83 at effort 6 with sharp YUV
 (`smart_subsample`): about the lowest quality that matches JPEG's score, for
-about 24% fewer bytes; sharp YUV keeps colour edges that plain 4:2:0 blurs
-(q84 without it saved more bytes but scored 1.2 points under JPEG), and
-effort 6 saves 4-5% of the bytes of effort 4 for about three times the encode
-time, in a worker. Animated WebP keeps q86 at effort 4: it encodes every
-frame, within the upload's limits. AVIF is q65 at libaom effort 2, 4:4:4, 10-bit: the cheapest
-setting found that saves at least 40% of JPEG's bytes at JPEG's score
-(effort 0 saved about a quarter; effort 1 fell just short in bytes or
-score). A Studio image then takes 2.3 to 5 times the worker time it took
-with AVIF at effort 0, 8-bit. That is accepted because only Studio makes
-AVIF, in background workers, never in the upload request; every view of the
-image downloads the smaller file, and throughput is a matter of adding
-workers. At equal quality 10 bits cost no more bytes than 8 and scored about
-a point higher; 4:4:4 chroma scored higher than 4:2:0 for its bytes.
+about 24% fewer bytes; sharp YUV keeps colour edges that plain 4:2:0 blurs (q84
+without it saved more bytes but scored 1.4 points under JPEG), and effort 6
+saves 4-5% of the bytes of effort 4 for about three times the encode time, in a
+worker. Animated WebP keeps q86 at effort 4: it encodes every frame, within the
+upload's limits. AVIF is q65 at libaom effort 2, 4:4:4, 10-bit: the cheapest
+setting found that saves at least 40% of JPEG's bytes at JPEG's score (effort 0
+saved about a quarter; effort 1 fell just short in bytes or score). A Studio
+image then takes 2.3 to 5 times the worker time it took with AVIF at effort 0,
+8-bit. That is accepted because only Studio makes AVIF, in background workers,
+never in the upload request; every view of the image downloads the smaller
+file, and throughput is a matter of adding workers. At equal quality 10 bits
+cost no more bytes than 8 and scored about a point higher; 4:4:4 chroma scored
+higher than 4:2:0 for its bytes.
 """
 
 from __future__ import annotations
