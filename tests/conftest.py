@@ -93,8 +93,10 @@ def require_service(url: str, what: str) -> None:
     pytest.skip(message)
 
 
-# Suites that start servers, browsers or processes, marked by their folder so that
-# `make check` can leave them out (`-m "not slow_lane"` keeps the rest).
+# Suites that start servers, browsers or processes, so that `make check` can leave
+# them out (`-m "not slow_lane"` keeps the rest). A test belongs to one by its
+# folder, or by its own mark where it sits beside the fast tests of its subject
+# (a separate worker process in tests/images is `e2e`).
 SLOW_SUITES = ("browser", "load", "faults", "fuzz", "e2e")
 
 
@@ -104,6 +106,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         suite = item.path.relative_to(root).parts[0]
         if suite in SLOW_SUITES:
             item.add_marker(getattr(pytest.mark, suite))
+        if any(item.get_closest_marker(name) for name in SLOW_SUITES):
             item.add_marker(pytest.mark.slow_lane)
 
 

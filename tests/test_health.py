@@ -109,6 +109,7 @@ async def test_cache_down(
     assert_down(status, body, "cache")
 
 
+@pytest.mark.faults
 async def test_storage_down(
     settings: Settings, make_settings: Callable[..., Settings], own_seaweedfs: SeaweedFS
 ) -> None:

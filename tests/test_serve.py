@@ -38,6 +38,7 @@ def test_more_than_one_worker_needs_a_shared_redis_cache(
     assert "CACHE_URL" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_workers_run_as_separate_processes_answering_on_one_port(
     redis_url: str, tmp_path: Path
 ) -> None:

@@ -24,6 +24,8 @@ from tests.conftest import _reset_database, bearer
 
 PASSWORD = "secret-pass"
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 async def shared(

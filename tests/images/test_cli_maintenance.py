@@ -18,7 +18,8 @@ from imageuploader.storage import storage_from_url
 
 from .conftest import photo
 
-pytestmark = pytest.mark.usefixtures("settings")
+# Real commands in their own processes: the production shape, outside `make check`.
+pytestmark = [pytest.mark.usefixtures("settings"), pytest.mark.e2e]
 
 
 def command_env(settings: Settings, storage_env: dict[str, str], **extra: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import anyio
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 
 from bench.seaweedfs import SeaweedFS
@@ -24,6 +25,7 @@ RECONCILE_AFTER_SECONDS = 5
 GONE_WITHIN_SECONDS = RECONCILE_AFTER_SECONDS / 2 + 10
 
 
+@pytest.mark.faults
 async def test_objects_deleted_during_a_storage_outage_go_when_it_is_back(
     settings: Settings, make_settings: Callable[..., Settings], own_seaweedfs: SeaweedFS
 ) -> None:

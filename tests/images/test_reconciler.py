@@ -97,6 +97,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.e2e
 async def test_server_with_pending_work_and_no_worker_threads_listens(
     idle_settings: Settings, tmp_path: Path
 ) -> None:

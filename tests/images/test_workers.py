@@ -22,7 +22,7 @@ from .conftest import photo
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.parametrize("storage_env", ["s3"], indirect=True)
+pytestmark = [pytest.mark.parametrize("storage_env", ["s3"], indirect=True), pytest.mark.e2e]
 
 
 @pytest.fixture

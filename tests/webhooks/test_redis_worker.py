@@ -21,6 +21,8 @@ from .conftest import Receiver, Upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def database_url(postgres_url: str) -> str:
