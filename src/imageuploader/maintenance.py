@@ -11,7 +11,7 @@ import anyio
 import anyio.from_thread
 
 from imageuploader.container import Services
-from imageuploader.images import renditions, variants
+from imageuploader.images import backlog, renditions, variants
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.storage import S3Storage
@@ -41,9 +41,9 @@ class ReprocessResult:
 async def select_for_reprocess(*, everything: bool) -> list[int]:
     """Rows the plans call for but lack, plus failed (or, with `everything`, all) ones."""
     created: list[int] = []
-    while batch := await renditions.create_missing():
+    while batch := await backlog.create_missing():
         created += batch
-    reset = await renditions.reset_for_reprocess(everything=everything)
+    reset = await backlog.reset_for_reprocess(everything=everything)
     return sorted(set(created) | set(reset))
 
 

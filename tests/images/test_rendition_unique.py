@@ -14,7 +14,7 @@ from piccolo.apps.migrations.tables import Migration
 
 from imageuploader import db
 from imageuploader.clock import utcnow
-from imageuploader.images import renditions
+from imageuploader.images import backlog
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.tables import Rendition
 
@@ -61,7 +61,7 @@ async def test_concurrent_create_missing_adds_each_row_once(client, make_user, u
     )
     missing = 2
     # The reconciler and two backfill actors can run create_missing at the same moment.
-    created = await asyncio.gather(*(renditions.create_missing() for _ in range(3)))
+    created = await asyncio.gather(*(backlog.create_missing() for _ in range(3)))
     counts = await _slug_counts(image)
     assert set(counts.values()) == {1}, counts
     assert sum(len(c) for c in created) == missing

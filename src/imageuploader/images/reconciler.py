@@ -8,7 +8,7 @@ from datetime import timedelta
 import anyio
 
 from imageuploader.clock import utcnow
-from imageuploader.images import deletions, renditions, usage, variants
+from imageuploader.images import backlog, deletions, usage, variants
 from imageuploader.images.cache import ImageCache
 from imageuploader.images.jobs import Jobs
 from imageuploader.images.renditions import make_rendition
@@ -34,11 +34,11 @@ async def reconcile_once(
     # Fixed before anything is created or touched, so neither comes back in this sweep.
     cutoff = utcnow() - older_than
     queued = 0
-    while created := await renditions.create_missing():
+    while created := await backlog.create_missing():
         await jobs.send_each(make_rendition, created)
         queued += len(created)
     after = 0
-    while stale := await renditions.stale_pending(cutoff, after_id=after):
+    while stale := await backlog.stale_pending(cutoff, after_id=after):
         await jobs.send_each(make_rendition, stale)
         queued += len(stale)
         after = stale[-1]

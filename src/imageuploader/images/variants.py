@@ -19,7 +19,7 @@ from imageuploader import imaging
 from imageuploader.accounts.plans import stored_formats
 from imageuploader.accounts.tables import Plan, User
 from imageuploader.clock import utcnow
-from imageuploader.images import keys, objects, renditions
+from imageuploader.images import backlog, keys, objects, renditions
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.renditions import PERMANENT, WorkerContext, _describe, _invalidate
 from imageuploader.images.tables import Image, Variant
@@ -321,14 +321,14 @@ async def reset_for_reprocess(*, everything: bool) -> list[int]:
 
 async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
     """The renditions a plan's users' images lack, then the variants of its formats."""
-    await renditions.backfill_plan(ctx, plan_name)
+    await backlog.backfill_plan(ctx, plan_name)
     while created := await create_missing(plan_name=plan_name):
         await ctx.jobs.send_each(make_variant, created)
 
 
 async def backfill_user(ctx: WorkerContext, user_id: int) -> None:
     """After a change of plan: one user's missing renditions, then missing variants."""
-    await renditions.backfill_user(ctx, user_id)
+    await backlog.backfill_user(ctx, user_id)
     while created := await create_missing(user_id=user_id):
         await ctx.jobs.send_each(make_variant, created)
 
@@ -336,14 +336,14 @@ async def backfill_user(ctx: WorkerContext, user_id: int) -> None:
 async def remake_size(ctx: WorkerContext, slug: str) -> None:
     """After a size edit: remake its renditions, and mark their variants pending and
     queue them (new bytes, so new digests and ETags)."""
-    await renditions.remake_size(ctx, slug)
+    await backlog.remake_size(ctx, slug)
     last = 0
     while True:
         rows = (
             await Variant.select(Variant.id)
             .where((Variant.rendition.slug == slug) & (Variant.id > last))
             .order_by(Variant.id)
-            .limit(renditions.REMAKE_CHUNK)
+            .limit(backlog.REMAKE_CHUNK)
         )
         if not rows:
             return
