@@ -7,16 +7,68 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 from imageuploader.clock import utcnow
 from imageuploader.images.records import RenditionStatus
 from imageuploader.images.renditions import WorkerContext, _invalidate, make_rendition
-from imageuploader.images.tables import Image, Rendition
+from imageuploader.images.tables import Image, Rendition, Variant
 
 log = logging.getLogger(__name__)
 
 # Rows marked pending and queued per round when a size is edited (bounded IN lists).
 REMAKE_CHUNK = 1000
+
+# The tables of background work: a row per rendition, and per variant of one.
+WorkTable = type[Rendition] | type[Variant]
+
+
+def pending_again(table: WorkTable) -> dict[Any, Any]:
+    """The values that set a row of `table` pending with a fresh count of attempts."""
+    return {
+        table.status: RenditionStatus.PENDING.value,
+        table.attempts: 0,
+        table.error: None,
+        table.updated_at: utcnow(),
+    }
+
+
+async def stale_rows(
+    table: WorkTable, cutoff: datetime, *, after_id: int = 0, limit: int = 1000
+) -> list[int]:
+    """Pending rows untouched since `cutoff` (a lost message) with ids above `after_id`,
+    in id order, touched now so the next sweep does not send them again at once. A
+    sweep pages by id: touching a row does not move it out of the way, so paging by
+    age would loop."""
+    rows = (
+        await table.select(table.id)
+        .where(
+            (table.status == RenditionStatus.PENDING.value)
+            & (table.updated_at < cutoff)
+            & (table.id > after_id)
+        )
+        .order_by(table.id)
+        .limit(limit)
+    )
+    ids = [r["id"] for r in rows]
+    if ids:
+        await table.update({table.updated_at: utcnow()}).where(table.id.is_in(ids))
+    return ids
+
+
+async def reset_rows(table: WorkTable, *, everything: bool) -> list[int]:
+    """Set rows pending again, all of them or only the failed ones; return the id of
+    every pending row (those reset, and those a lost message left pending), in order."""
+    query = table.update(pending_again(table), force=True)
+    if not everything:
+        query = query.where(table.status == RenditionStatus.FAILED.value)
+    await query
+    rows = (
+        await table.select(table.id)
+        .where(table.status == RenditionStatus.PENDING.value)
+        .order_by(table.id)
+    )
+    return [r["id"] for r in rows]
 
 
 async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
@@ -50,14 +102,7 @@ async def remake_size(ctx: WorkerContext, slug: str) -> None:
             log.info("size %r edited: %d renditions queued for a remake", slug, total)
             return
         ids = [r["id"] for r in rows]
-        await Rendition.update(
-            {
-                Rendition.status: RenditionStatus.PENDING.value,
-                Rendition.attempts: 0,
-                Rendition.error: None,
-                Rendition.updated_at: utcnow(),
-            }
-        ).where(Rendition.id.is_in(ids))
+        await Rendition.update(pending_again(Rendition)).where(Rendition.id.is_in(ids))
         for owner in {r["owner"] for r in rows}:
             await _invalidate(ctx, owner)
         await ctx.jobs.send_each(make_rendition, ids)
@@ -119,40 +164,10 @@ async def create_missing(
 
 
 async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 1000) -> list[int]:
-    """Pending renditions untouched since `cutoff` with ids above `after_id`, in id order,
-    touched now so the next sweep does not send them again at once. A sweep pages by id:
-    touching a row does not move it out of the way, so paging by age would loop."""
-    rows = (
-        await Rendition.select(Rendition.id)
-        .where(
-            (Rendition.status == RenditionStatus.PENDING.value)
-            & (Rendition.updated_at < cutoff)
-            & (Rendition.id > after_id)
-        )
-        .order_by(Rendition.id)
-        .limit(limit)
-    )
-    ids = [r["id"] for r in rows]
-    if ids:
-        await Rendition.update({Rendition.updated_at: utcnow()}).where(Rendition.id.is_in(ids))
-    return ids
+    """Stale pending renditions (`stale_rows`)."""
+    return await stale_rows(Rendition, cutoff, after_id=after_id, limit=limit)
 
 
 async def reset_for_reprocess(*, everything: bool) -> list[int]:
     """Mark renditions pending again: all of them, or only the failed ones."""
-    query = Rendition.update(
-        {
-            Rendition.status: RenditionStatus.PENDING.value,
-            Rendition.attempts: 0,
-            Rendition.error: None,
-            Rendition.updated_at: utcnow(),
-        },
-        force=True,
-    )
-    if not everything:
-        query = query.where(Rendition.status == RenditionStatus.FAILED.value)
-    await query
-    rows = await Rendition.select(Rendition.id).where(
-        Rendition.status == RenditionStatus.PENDING.value
-    )
-    return [r["id"] for r in rows]
+    return await reset_rows(Rendition, everything=everything)

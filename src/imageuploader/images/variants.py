@@ -278,45 +278,14 @@ async def create_missing(
 
 
 async def stale_pending(cutoff: datetime, *, after_id: int = 0, limit: int = 1000) -> list[int]:
-    """Pending variants untouched since `cutoff` (a lost message) with ids above
-    `after_id`, in id order, touched now so the next sweep does not send them at once."""
-    rows = (
-        await Variant.select(Variant.id)
-        .where(
-            (Variant.status == RenditionStatus.PENDING.value)
-            & (Variant.updated_at < cutoff)
-            & (Variant.id > after_id)
-        )
-        .order_by(Variant.id)
-        .limit(limit)
-    )
-    ids = [r["id"] for r in rows]
-    if ids:
-        await Variant.update({Variant.updated_at: utcnow()}).where(Variant.id.is_in(ids))
-    return ids
+    """Stale pending variants (`backlog.stale_rows`)."""
+    return await backlog.stale_rows(Variant, cutoff, after_id=after_id, limit=limit)
 
 
 async def reset_for_reprocess(*, everything: bool) -> list[int]:
     """Mark variants pending again: all of them, or only the failed ones; returns every
     pending variant's id (those reset and those a lost message left pending)."""
-    query = Variant.update(
-        {
-            Variant.status: RenditionStatus.PENDING.value,
-            Variant.attempts: 0,
-            Variant.error: None,
-            Variant.updated_at: utcnow(),
-        },
-        force=True,
-    )
-    if not everything:
-        query = query.where(Variant.status == RenditionStatus.FAILED.value)
-    await query
-    rows = (
-        await Variant.select(Variant.id)
-        .where(Variant.status == RenditionStatus.PENDING.value)
-        .order_by(Variant.id)
-    )
-    return [r["id"] for r in rows]
+    return await backlog.reset_rows(Variant, everything=everything)
 
 
 async def backfill_plan(ctx: WorkerContext, plan_name: str) -> None:
@@ -348,13 +317,6 @@ async def remake_size(ctx: WorkerContext, slug: str) -> None:
         if not rows:
             return
         ids = [r["id"] for r in rows]
-        await Variant.update(
-            {
-                Variant.status: RenditionStatus.PENDING.value,
-                Variant.attempts: 0,
-                Variant.error: None,
-                Variant.updated_at: utcnow(),
-            }
-        ).where(Variant.id.is_in(ids))
+        await Variant.update(backlog.pending_again(Variant)).where(Variant.id.is_in(ids))
         await ctx.jobs.send_each(make_variant, ids)
         last = ids[-1]
