@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 from redis.exceptions import RedisError
@@ -31,7 +32,7 @@ from imageuploader.settings import Settings
 from imageuploader.sqlite_pool import PooledSQLiteEngine
 from imageuploader.web.api import API_CONTROLLERS
 from imageuploader.web.auth import BearerAwareCSRFMiddleware, session_auth
-from imageuploader.web.deps import dependencies
+from imageuploader.web.deps import ServiceSlot, SlotStore, dependencies
 from imageuploader.web.errors import exception_handlers
 from imageuploader.web.health import (
     AdminHealthController,
@@ -67,12 +68,13 @@ async def _shielded(fn: Callable[..., Awaitable[object]], *args: object) -> None
         await fn(*args)
 
 
-def lifespan(services: Services) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def lifespan(slot: ServiceSlot) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Connect, migrate and seed, start in-process workers and the reconciler; undo on exit."""
-    settings, engine = services.settings, services.engine
 
     @asynccontextmanager
     async def run(app: Litestar) -> AsyncIterator[None]:
+        services = slot.services
+        settings, engine = services.settings, services.engine
         db.use_engine(engine)
         # The pool serves this loop only; in-process workers, on another, open
         # their own connections (postgres_pool.py).
@@ -147,6 +149,7 @@ def create_app(
     reference the fast lane's answers are tested against."""
     services = services or build_services(settings, clock=clock)
     settings = services.settings  # with its secret key
+    slot = ServiceSlot(services, _stores(settings))
     session_config = RotatingSessionConfig(
         store="sessions",
         key="session",
@@ -181,11 +184,8 @@ def create_app(
             MetricsController,
             create_static_files_router(path="/static", directories=[static_dir]),
         ],
-        lifespan=[lifespan(services)],
-        stores={
-            "sessions": session_store(settings),
-            RATE_LIMIT_STORE: rate_limit_store(settings),
-        },
+        lifespan=[lifespan(slot)],
+        stores={name: SlotStore(slot, name) for name in slot.stores},
         middleware=[
             # Outermost: a refused (413) body is drained before the answer goes out,
             # bounded at twice the upload limit, so clients read the 413, not a reset.
@@ -197,25 +197,13 @@ def create_app(
             RequestMetricsMiddleware,
             # The plain list, media, /api/me and expiring-link reads, answered before authentication
             # middleware and the handler machinery (reads.py); all else passes on.
-            *(
-                [
-                    DefineMiddleware(
-                        FastReads,
-                        accounts=services.accounts,
-                        media=services.media,
-                        links=services.links,
-                        images=services.images,
-                    )
-                ]
-                if fast_reads
-                else []
-            ),
+            *([DefineMiddleware(FastReads, slot=slot)] if fast_reads else []),
             session_auth(session_config),
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config),
             # After authentication: upload limits count per user.
             *rate_limit_middleware(settings),
         ],
-        dependencies=dependencies(services),
+        dependencies=dependencies(slot),
         template_config=templates,
         exception_handlers=exception_handlers(),
         before_send=[security_headers(settings, services.media.redirect_origin)],
@@ -232,17 +220,37 @@ def create_app(
             ),
             security=[{"BearerToken": []}],
         ),
-        state=State(
-            {
-                "settings": settings,
-                "services": services,
-                "health_checks": dependency_checks(services),
-                "health": SharedHealth(),
-                "worker_metrics": worker_registry(services.broker),
-            }
-        ),
+        state=State({"slot": slot, **_served(services)}),
         debug=False,
         # Logging belongs to the process entry points (JSON lines, logs.py); Litestar's
         # default config would replace the root handlers at start-up.
         logging_config=None,
     )
+
+
+def _stores(settings: Settings) -> dict[str, Store]:
+    return {"sessions": session_store(settings), RATE_LIMIT_STORE: rate_limit_store(settings)}
+
+
+def _served(services: Services) -> dict[str, object]:
+    """The app state that belongs to the services the app serves."""
+    return {
+        "settings": services.settings,
+        "services": services,
+        "health_checks": dependency_checks(services),
+        "health": SharedHealth(),
+        "worker_metrics": worker_registry(services.broker),
+    }
+
+
+def rebind(app: Litestar, services: Services) -> None:
+    """Point an app that is not running at other services built from the same settings,
+    with empty session and rate-limit stores: as if `create_app` had built it for them,
+    without building the routes again. A test harness reuses apps this way."""
+    slot: ServiceSlot = app.state.slot
+    if services.settings != slot.services.settings:
+        raise ValueError("rebind needs services built from the app's own settings")
+    slot.services = services
+    slot.stores = _stores(services.settings)
+    for key, value in _served(services).items():
+        app.state[key] = value

@@ -16,6 +16,7 @@ RATE_UNITS = ("second", "minute", "hour", "day")
 Rate = tuple[str, int] | None
 MIN_METRICS_TOKEN = 32
 DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the documented embedded default
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name under DATA_DIR, for no SECRET_KEY
 
 
 class ConfigError(ValueError):
@@ -215,7 +216,7 @@ class Settings:
         """
         if self.secret_key:
             return self
-        return replace(self, secret_key=_persistent_key(self.data_dir / "secret_key"))
+        return replace(self, secret_key=_persistent_key(self.data_dir / SECRET_KEY_FILE))
 
 
 def _persistent_key(path: Path) -> str:

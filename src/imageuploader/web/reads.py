@@ -31,6 +31,7 @@ from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.web import delivery
 from imageuploader.web.delivery import VERSION_MAX, Prepared
+from imageuploader.web.deps import ServiceSlot
 
 OPT = "fast_read"
 MEDIA, SHARED, LIST, ME = "media", "shared", "list", "me"
@@ -101,19 +102,26 @@ _LIST_QUERY = frozenset({b"page", b"per_page"})
 class FastReads:
     """Answers plain list, media, `/api/me` and expiring-link reads; passes all else on."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        accounts: AccountCache,
-        media: MediaService,
-        links: LinkService,
-        images: ImageLibrary,
-    ) -> None:
+    def __init__(self, app: ASGIApp, slot: ServiceSlot) -> None:
         self.app = app
-        self.accounts = accounts
-        self.images = images
-        self.media = media
-        self.links = links
+        self.slot = slot
+
+    # The services are read when a request comes (deps.ServiceSlot).
+    @property
+    def accounts(self) -> AccountCache:
+        return self.slot.services.accounts
+
+    @property
+    def images(self) -> ImageLibrary:
+        return self.slot.services.images
+
+    @property
+    def media(self) -> MediaService:
+        return self.slot.services.media
+
+    @property
+    def links(self) -> LinkService:
+        return self.slot.services.links
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
