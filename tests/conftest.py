@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import socket
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -20,8 +21,10 @@ from litestar.testing import AsyncTestClient
 from bench.seaweedfs import SeaweedFS, weed_binary
 from imageuploader import db
 from imageuploader.accounts.tables import User
-from imageuploader.app import create_app
-from imageuploader.settings import Settings
+from imageuploader.app import create_app, rebind
+from imageuploader.clock import Clock, utcnow
+from imageuploader.container import build_services
+from imageuploader.settings import SECRET_KEY_FILE, Settings
 
 BASE_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -173,13 +176,32 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def _data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app-data")
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def data_dir(_data_root: Path) -> Path:
+    """DATA_DIR for this test: one directory per process, emptied before each test but
+    for its secret key, so that tests with the same settings can share an app (app_for)."""
+    for entry in _data_root.iterdir():
+        if entry.name == SECRET_KEY_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    return _data_root
+
+
+@pytest.fixture
+def make_settings(data_dir: Path) -> Callable[..., Settings]:
     def make(**env: str) -> Settings:
         # A small pool: it serves the app's own loop; the test's queries and the
         # in-process workers, on other loops, open connections of their own.
         base = {
-            "DATA_DIR": str(tmp_path / "data"),
+            "DATA_DIR": str(data_dir),
             "CACHE_URL": "memory://",
             "DATABASE_POOL_SIZE": "4",
         }
@@ -263,9 +285,31 @@ async def settings(database_url: str, make_settings: Callable[..., Settings]) ->
     return make_settings(DATABASE_URL=database_url)
 
 
+# Built apps by their settings (with the secret key). Building one costs about 0.15 s
+# of CPU, more than most tests take; each test gets fresh services in it instead.
+_apps: dict[Settings, Litestar] = {}
+_KEPT_APPS = 32
+
+
+def app_for(settings: Settings, *, clock: Clock = utcnow) -> Litestar:
+    """The app `create_app(settings, clock=clock)` would build, with services of its own
+    (database pools, caches, broker, stores: nothing is shared with an earlier test),
+    reusing the routes and middleware an earlier test with the same settings built."""
+    services = build_services(settings, clock=clock)
+    app = _apps.pop(services.settings, None)
+    if app is None:
+        app = create_app(settings, services=services)
+    else:
+        rebind(app, services)
+    _apps[services.settings] = app  # the most recently used last
+    while len(_apps) > _KEPT_APPS:
+        del _apps[next(iter(_apps))]
+    return app
+
+
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+    return app_for(settings)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pyvips
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from imageuploader.app import create_app
 from imageuploader.settings import Settings
+from tests.conftest import app_for
 
 # Liveness bound for background work, not a speed target: a stuck job fails here.
 DONE_WITHIN_SECONDS = 60
@@ -89,7 +89,7 @@ def settings(settings: Settings, storage_env: dict[str, str]) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, clock: Clock) -> Litestar:
-    return create_app(settings, clock=clock)
+    return app_for(settings, clock=clock)
 
 
 Uploader = Callable[..., Awaitable[Any]]
