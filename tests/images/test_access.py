@@ -10,8 +10,17 @@ pytestmark = pytest.mark.usefixtures("settings")
 
 WHO = ("anonymous", "other", "owner", "admin")
 
-# (method, path template, JSON body, expected status per WHO). The owner is on
-# Studio (original and expiring links); the admin is seeded on Enterprise.
+# (method, path template, JSON body, expected status per WHO). The owner's plan has
+# two of Studio's sizes, its original and expiring links, and JPEG alone: the matrix is
+# about who reaches what, and Studio's twelve encodes (AVIF among them) would dominate
+# each cell. The admin is seeded on Enterprise.
+OWNER_PLAN = {
+    "name": "Matrix",
+    "sizes": ["high", "low"],
+    "original_link": True,
+    "expiring_links": True,
+    "formats": ["jpeg"],
+}
 ROUTES = [
     ("GET", "/api/images/{id}", None, (401, 404, 200, 200)),
     ("DELETE", "/api/images/{id}", None, (401, 404, 204, 204)),
@@ -25,7 +34,7 @@ ROUTES = [
     ("GET", "/media/{id}/original", None, (401, 404, 200, 200)),
     ("GET", "/media/{id}/high", None, (401, 404, 200, 200)),
     ("GET", "/media/{id}/low", None, (401, 404, 200, 200)),
-    ("GET", "/media/{id}/h200", None, (401, 404, 403, 403)),  # not a Studio size
+    ("GET", "/media/{id}/h200", None, (401, 404, 403, 403)),  # not a size of the plan
     ("GET", "/api/images", None, (401, 200, 200, 200)),
     ("POST", "/api/images", None, (401, 201, 201, 201)),
     ("GET", "/api/me", None, (401, 200, 200, 200)),
@@ -46,10 +55,10 @@ CELLS = [
 async def test_access_matrix(
     client, make_user, admin_headers, upload, wait_done, method, path, body, who, expected
 ) -> None:
-    owner = await make_user("owner", plan="Studio")
-    other = await make_user("other", plan="Studio")
-    # A small photo: the matrix is about who reaches what, and a Studio upload makes
-    # twelve encodes (AVIF among them) that would otherwise dominate each cell.
+    r = await client.post("/api/admin/plans", json=OWNER_PLAN, headers=admin_headers)
+    assert r.status_code == 201, r.text
+    owner = await make_user("owner", plan=OWNER_PLAN["name"])
+    other = await make_user("other", plan=OWNER_PLAN["name"])
     r = await upload(owner, photo(160, 120))
     assert r.status_code == 201, r.text
     image = await wait_done(owner, r.json()["id"])
