@@ -27,7 +27,6 @@ from imageuploader.accounts.cache import AccountCache
 from imageuploader.accounts.users import CurrentUser
 from imageuploader.errors import DomainError
 from imageuploader.images.library import DEFAULT_PAGE, DEFAULT_PER_PAGE, ImageLibrary
-from imageuploader.images.links import LinkService
 from imageuploader.images.media import MediaService
 from imageuploader.web import delivery
 from imageuploader.web.delivery import VERSION_MAX, Prepared
@@ -106,23 +105,6 @@ class FastReads:
         self.app = app
         self.slot = slot
 
-    # The services are read when a request comes (deps.ServiceSlot).
-    @property
-    def accounts(self) -> AccountCache:
-        return self.slot.services.accounts
-
-    @property
-    def images(self) -> ImageLibrary:
-        return self.slot.services.images
-
-    @property
-    def media(self) -> MediaService:
-        return self.slot.services.media
-
-    @property
-    def links(self) -> LinkService:
-        return self.slot.services.links
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             kind = scope["route_handler"].opt.get(OPT)
@@ -137,34 +119,35 @@ class FastReads:
         headers = _headers(scope)
         if headers is None:
             return None
+        services = self.slot.services  # read per request: `rebind` may refill the slot
         try:
             if kind == SHARED:
                 token = scope["path_params"]["token"]
-                answer = await delivery.shared_read(self.links, token, scope["method"], headers)
+                answer = await delivery.shared_read(services.links, token, scope["method"], headers)
                 return answer if isinstance(answer, ASGIResponse) else None
-            user = await self._bearer(headers)
+            user = await self._bearer(services.accounts, headers)
             if user is None:
                 return None  # a session cookie, or no or a bad credential: the handler's case
             if kind == LIST:
-                return await self._list(user, scope)
+                return await self._list(services.images, user, scope)
             if kind == ME:
-                return _json(await me_json(user, self.images))
-            return await self._media(user, scope, headers)
+                return _json(await me_json(user, services.images))
+            return await self._media(services.media, user, scope, headers)
         except DomainError:
             return None
 
-    async def _bearer(self, headers: dict[str, str]) -> CurrentUser | None:
+    async def _bearer(self, accounts: AccountCache, headers: dict[str, str]) -> CurrentUser | None:
         authorization = headers.get("authorization")
         if authorization is None:
             return None
         scheme, _, raw = authorization.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             return None
-        found = await self.accounts.for_token(raw.strip())
+        found = await accounts.for_token(raw.strip())
         return None if found is None else found[0]
 
     async def _media(
-        self, user: CurrentUser, scope: Scope, headers: dict[str, str]
+        self, media: MediaService, user: CurrentUser, scope: Scope, headers: dict[str, str]
     ) -> ASGIResponse | None:
         query = _query(scope["query_string"], _MEDIA_QUERY)
         if query is None or len(query.get(b"v", b"")) > VERSION_MAX:
@@ -172,14 +155,16 @@ class FastReads:
         version = query.get(b"v", b"").decode("ascii") or None
         params = scope["path_params"]
         answer = await delivery.media_read(
-            self.media, user, params["image_id"], params["slug"], version, scope["method"], headers
+            media, user, params["image_id"], params["slug"], version, scope["method"], headers
         )
         return answer if isinstance(answer, ASGIResponse) else None
 
-    async def _list(self, user: CurrentUser, scope: Scope) -> ASGIResponse | None:
+    async def _list(
+        self, images: ImageLibrary, user: CurrentUser, scope: Scope
+    ) -> ASGIResponse | None:
         query = _query(scope["query_string"], _LIST_QUERY)
         if query is None or not all(_DIGITS.fullmatch(value) for value in query.values()):
             return None
         page = int(query.get(b"page", DEFAULT_PAGE))
         per_page = int(query.get(b"per_page", DEFAULT_PER_PAGE))
-        return _json(await self.images.list_json(user, page, per_page))
+        return _json(await images.list_json(user, page, per_page))
