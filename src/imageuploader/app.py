@@ -76,8 +76,8 @@ def lifespan(slot: ServiceSlot) -> Callable[[Litestar], AbstractAsyncContextMana
         services = slot.services
         settings, engine = services.settings, services.engine
         db.use_engine(engine)
-        # The pool serves this loop only; in-process workers, on another, open
-        # their own connections (postgres_pool.py).
+        # The pool serves this loop only; in-process workers, on another, open a
+        # pool of their own with their first job (db.WorkerPool).
         pooled = isinstance(engine, PostgresEngine) and settings.database_pool_size > 0
         if pooled:
             await engine.start_connection_pool(min_size=1, max_size=settings.database_pool_size)

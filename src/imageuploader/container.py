@@ -45,6 +45,7 @@ from imageuploader.settings import ConfigError, Settings
 from imageuploader.storage import Storage, storage_from_url
 from imageuploader.tasks.actors import Actors, declare_actors
 from imageuploader.tasks.broker import make_broker
+from imageuploader.tasks.middleware import CloseOnWorkerLoop
 from imageuploader.webhooks import listeners as webhook_listeners
 from imageuploader.webhooks.service import WebhookService
 
@@ -133,22 +134,19 @@ def rate_limit_store(settings: Settings) -> Store:
     return MemoryStore()
 
 
-def build_services(
-    settings: Settings,
-    *,
-    clock: Clock = utcnow,
-    worker_process: bool = False,
-) -> Services:
+def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     """Construct everything from settings; connections open later, where they are used.
 
-    A `worker_process` opens its database pool from inside its first job: a pool
-    belongs to one event loop, and a Dramatiq worker's loop exists only then.
+    Workers, in their own process or in the server's, open a database pool of their
+    own from inside their first job: a pool belongs to one event loop, and a Dramatiq
+    worker's loop exists only then.
     """
     settings = settings.with_secret()
     engine = db.engine_for(settings.database_url)
-    prepare = db.pool_starter(engine, settings.database_pool_size) if worker_process else None
+    pool = db.WorkerPool(engine, settings.database_pool_size)
     storage = make_storage(settings)
     broker = make_broker(settings.broker_redis_url)
+    broker.add_middleware(CloseOnWorkerLoop(pool.close))
     # One cache object for the app and its in-process workers (memory://).
     watch = watched_generations(settings)
     cache = make_image_cache(settings, watch)
@@ -159,7 +157,7 @@ def build_services(
         max_pixels=settings.max_pixels,
         jobs=jobs,
         cache=cache,
-        prepare=prepare,
+        prepare=pool.start,
         events=events,
         webhook_allow_private=settings.webhook_allow_private,
     )
@@ -199,6 +197,6 @@ def build_services(
 
 def build_worker(settings: Settings) -> Services:
     """For `dramatiq workers.main`: the services, with every table bound to the engine."""
-    services = build_services(settings, worker_process=True)
+    services = build_services(settings)
     db.use_engine(services.engine)
     return services

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -81,25 +80,34 @@ async def ping() -> None:
     await Size.raw("SELECT 1").run()
 
 
-def pool_starter(engine: Engine, max_size: int) -> Callable[[], Awaitable[None]]:
-    """For a worker process: a callable that starts a PostgreSQL pool on first use.
+class WorkerPool:
+    """A PostgreSQL pool for a Dramatiq worker's event loop, opened by its first job
+    and closed when the worker shuts down.
 
     A pool belongs to the event loop that opened it, and a Dramatiq worker runs
     its async actors on a loop of its own that only exists once the worker has
     booted, so the pool is opened lazily from inside an actor. Without it every
     query opens a new connection, which dominated the cost of a small rendition.
+    Both a worker process and the embedded server's worker threads use one.
     """
-    started = False
-    lock: asyncio.Lock | None = None
 
-    async def start() -> None:
-        nonlocal started, lock
-        if started or max_size <= 0 or not isinstance(engine, PostgresEngine):
+    def __init__(self, engine: Engine, max_size: int) -> None:
+        self.engine = engine
+        self.max_size = max_size
+        self._started = False
+        self._lock: asyncio.Lock | None = None
+
+    async def start(self) -> None:
+        if self._started or self.max_size <= 0 or not isinstance(self.engine, PostgresEngine):
             return
-        lock = lock or asyncio.Lock()
-        async with lock:
-            if not started:
-                await engine.start_connection_pool(min_size=1, max_size=max_size)
-                started = True
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if not self._started:
+                await self.engine.start_connection_pool(min_size=1, max_size=self.max_size)
+                self._started = True
 
-    return start
+    async def close(self) -> None:
+        """On the worker's loop, once its jobs are done (the pool is that loop's)."""
+        if self._started:
+            self._started = False
+            await self.engine.close_connection_pool()

@@ -40,7 +40,7 @@ class WorkerContext:
     jobs: Jobs
     # Views of the owner's images change with every status written here.
     cache: ImageCache | None = None
-    # Run before each job (a worker process opens its database pool here).
+    # Run before each job (a worker opens its database pool here).
     prepare: Callable[[], Awaitable[None]] | None = None
     # Where an image whose renditions have all settled is announced.
     events: EventBus | None = None

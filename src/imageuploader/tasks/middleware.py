@@ -1,13 +1,16 @@
-"""Dramatiq middleware: the request id travels with each message; job stats are recorded."""
+"""Dramatiq middleware: the request id travels with each message; job stats are recorded;
+the worker loop's database pool is closed at shutdown."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.broker import Broker
 from dramatiq.message import Message
 
@@ -90,3 +93,19 @@ class JobStatsMiddleware(dramatiq.Middleware):
         except Exception:
             # Metrics must never fail a job.
             log.exception("could not record job stats")
+
+
+class CloseOnWorkerLoop(dramatiq.Middleware):
+    """Run `close` on the async actors' event loop once the worker's threads are done.
+
+    Add it after Dramatiq's AsyncIO middleware: "after" hooks run in reverse order,
+    so this one runs while that loop is still up (AsyncIO's hook stops it).
+    """
+
+    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
+        self.close = close
+
+    def after_worker_shutdown(self, broker: Broker, worker: dramatiq.Worker) -> None:
+        thread = get_event_loop_thread()
+        if thread is not None:
+            thread.run_coroutine(self.close())
