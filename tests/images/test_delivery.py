@@ -13,11 +13,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from imageuploader import maintenance
-from imageuploader.app import create_app
-from imageuploader.container import Services, build_services
+from imageuploader.container import Services
 from imageuploader.images.tables import Image, Rendition
 from imageuploader.imaging import strip_metadata
-from imageuploader.settings import Settings
 
 from .conftest import photo
 
@@ -36,26 +34,23 @@ class Target:
 
 
 @pytest.fixture
-def services(settings: Settings, clock) -> Services:
-    return build_services(settings, clock=clock)
-
-
-@pytest.fixture
-def app(settings: Settings, services: Services, clock) -> Litestar:
-    return create_app(settings, services=services, clock=clock)
+def services(app: Litestar) -> Services:
+    """The services the test's app runs on (the reprocess command needs them too)."""
+    return app.state.slot.services
 
 
 Make = Callable[..., Awaitable[tuple[dict[str, Any], dict[str, Target]]]]
 
 
 @pytest.fixture
-def make_image(client: AsyncTestClient, make_user, upload, wait_done) -> Make:
-    """A Studio user's image, and its `slug` object by permanent link and by /s/ link."""
+def make_image(client: AsyncTestClient, make_plan, make_user, upload, wait_done) -> Make:
+    """An image on a plan of one size in two formats (so answers vary by Accept), and
+    its `low` object by permanent link and by /s/ link."""
 
-    async def make(
-        slug: str = "low", name: str = "sam"
-    ) -> tuple[dict[str, Any], dict[str, Target]]:
-        headers = await make_user(name, plan="Studio")
+    async def make() -> tuple[dict[str, Any], dict[str, Target]]:
+        slug = "low"
+        plan = await make_plan("Delivery", [slug], formats=("jpeg", "webp"))
+        headers = await make_user("sam", plan=plan)
         r = await upload(headers)
         assert r.status_code == 201, r.text
         image = await wait_done(headers, r.json()["id"])

@@ -17,9 +17,14 @@ WEBP_ONLY = "image/webp,*/*"
 ANY = "*/*"
 
 
-async def studio_image(make_user, upload, wait_done, username: str = "neg") -> tuple[dict, str]:
-    headers = await make_user(username, plan="Studio")
-    created = await upload(headers, photo(1200, 800))
+FORMATS_PLAN = "Formats"
+
+
+async def negotiable_image(make_plan, make_user, upload, wait_done) -> tuple[dict, str]:
+    """An image on a plan with Studio's three formats, in two of its sizes."""
+    plan = await make_plan(FORMATS_PLAN, ["medium", "low"], formats=("jpeg", "webp", "avif"))
+    headers = await make_user("neg", plan=plan)
+    created = await upload(headers, photo(900, 600))
     assert created.status_code == 201, created.text
     done = await wait_done(headers, created.json()["id"])
     return headers, done["id"]
@@ -41,9 +46,9 @@ def etag_of(body: bytes) -> str:
     ],
 )
 async def test_media_serves_the_best_ready_format(
-    client, make_user, upload, wait_done, accept, media_type
+    client, make_plan, make_user, upload, wait_done, accept, media_type
 ) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
     ask = {**headers, **({"Accept": accept} if accept else {})}
     r = await client.get(f"/media/{image_id}/medium", headers=ask)
     assert r.status_code == 200
@@ -52,8 +57,10 @@ async def test_media_serves_the_best_ready_format(
     assert r.headers["etag"] == etag_of(r.content)
 
 
-async def test_each_variant_has_its_own_etag_and_304(client, make_user, upload, wait_done) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+async def test_each_variant_has_its_own_etag_and_304(
+    client, make_plan, make_user, upload, wait_done
+) -> None:
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
     url = f"/media/{image_id}/medium"
     tags = {}
     for accept in (CHROME, WEBP_ONLY, ANY):
@@ -77,9 +84,9 @@ async def test_each_variant_has_its_own_etag_and_304(client, make_user, upload, 
     [(".avif", "image/avif"), (".webp", "image/webp"), (".jpg", "image/jpeg")],
 )
 async def test_an_extension_names_the_format(
-    client, make_user, upload, wait_done, suffix, media_type
+    client, make_plan, make_user, upload, wait_done, suffix, media_type
 ) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
     r = await client.get(f"/media/{image_id}/low{suffix}", headers={**headers, "Accept": ANY})
     assert r.status_code == 200
     assert r.headers["content-type"] == media_type
@@ -100,8 +107,10 @@ async def test_formats_the_plan_lacks_or_we_never_make_are_404(
     assert r.headers["content-type"] == "image/webp"  # Premium has no AVIF
 
 
-async def test_only_ready_variants_are_chosen(client, make_user, upload, wait_done) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+async def test_only_ready_variants_are_chosen(
+    client, make_plan, make_user, upload, wait_done
+) -> None:
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
     await Variant.update({Variant.status: "pending"}).where(Variant.format == "avif")
     r = await client.get(f"/media/{image_id}/medium", headers={**headers, "Accept": CHROME})
     assert r.headers["content-type"] == "image/webp"
@@ -118,11 +127,13 @@ async def test_a_plan_without_formats_does_not_vary(client, make_user, upload, w
 
 
 async def test_a_plan_losing_a_format_stops_serving_it(
-    client, make_user, upload, wait_done, admin_headers
+    client, make_plan, make_user, upload, wait_done, admin_headers
 ) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
     r = await client.patch(
-        "/api/admin/plans/Studio", json={"formats": ["jpeg", "webp"]}, headers=admin_headers
+        f"/api/admin/plans/{FORMATS_PLAN}",
+        json={"formats": ["jpeg", "webp"]},
+        headers=admin_headers,
     )
     assert r.status_code == 200
     r = await client.get(f"/media/{image_id}/medium", headers={**headers, "Accept": CHROME})
@@ -130,9 +141,9 @@ async def test_a_plan_losing_a_format_stops_serving_it(
 
 
 async def test_expiring_links_negotiate_or_name_a_format(
-    client, make_user, upload, wait_done
+    client, make_plan, make_user, upload, wait_done
 ) -> None:
-    headers, image_id = await studio_image(make_user, upload, wait_done)
+    headers, image_id = await negotiable_image(make_plan, make_user, upload, wait_done)
 
     async def link(rendition: str) -> str:
         r = await client.post(

@@ -12,8 +12,10 @@ import pyvips
 pytestmark = pytest.mark.usefixtures("settings")
 
 
-async def studio_image(make_user, upload, wait_done, name: str = "sam") -> tuple[dict, dict]:
-    headers = await make_user(name, plan="Studio")
+async def linked_image(make_plan, make_user, upload, wait_done) -> tuple[dict, dict]:
+    """An image of a user whose plan has two sizes, JPEG only, and expiring links."""
+    plan = await make_plan("Links", ["medium", "low"])
+    headers = await make_user("sam", plan=plan)
     r = await upload(headers)
     assert r.status_code == 201, r.text
     return headers, await wait_done(headers, r.json()["id"])
@@ -36,9 +38,9 @@ def app_path(url: str) -> str:
 
 
 async def test_link_serves_bytes_without_login_until_expiry(
-    client, make_user, upload, wait_done, clock
+    client, make_plan, make_user, upload, wait_done, clock
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     original = await client.get(image["original_url"], headers=headers)
     r = await client.post(
         f"/api/images/{image['id']}/expiring-links", json={"seconds": 300}, headers=headers
@@ -64,8 +66,8 @@ async def test_link_serves_bytes_without_login_until_expiry(
     assert "expired" in expired.json()["detail"]
 
 
-async def test_tampered_token_is_refused(client, make_user, upload, wait_done) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+async def test_tampered_token_is_refused(client, make_plan, make_user, upload, wait_done) -> None:
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     r = await client.post(
         f"/api/images/{image['id']}/expiring-links",
         json={"seconds": 3600, "rendition": "low"},
@@ -92,20 +94,24 @@ async def test_tampered_token_is_refused(client, make_user, upload, wait_done) -
         ({"seconds": 3.5}, 400),
         ({"seconds": True}, 400),
         ({}, 400),
-        ({"seconds": 300, "rendition": "h200"}, 403),  # a size Studio lacks
+        ({"seconds": 300, "rendition": "h200"}, 403),  # a size the plan lacks
         ({"seconds": 300, "rendition": "../etc"}, 403),
         ({"seconds": 300, "extra": 1}, 400),
     ],
 )
-async def test_bad_link_requests(client, make_user, upload, wait_done, body, status) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+async def test_bad_link_requests(
+    client, make_plan, make_user, upload, wait_done, body, status
+) -> None:
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     r = await client.post(f"/api/images/{image['id']}/expiring-links", json=body, headers=headers)
     assert r.status_code == status, r.text
     assert r.json()["detail"]
 
 
-async def test_edge_durations_are_accepted(client, make_user, upload, wait_done, clock) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+async def test_edge_durations_are_accepted(
+    client, make_plan, make_user, upload, wait_done, clock
+) -> None:
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     for seconds in (300, 30000):
         r = await client.post(
             f"/api/images/{image['id']}/expiring-links",
@@ -128,8 +134,8 @@ async def test_plan_without_expiring_links_is_refused(client, make_user, upload,
     assert "expiring links" in r.json()["detail"]
 
 
-async def test_link_dies_with_its_image(client, make_user, upload, wait_done) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+async def test_link_dies_with_its_image(client, make_plan, make_user, upload, wait_done) -> None:
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     r = await client.post(
         f"/api/images/{image['id']}/expiring-links", json={"seconds": 600}, headers=headers
     )
@@ -140,9 +146,9 @@ async def test_link_dies_with_its_image(client, make_user, upload, wait_done) ->
 
 @pytest.mark.parametrize("storage_env", ["s3"], indirect=True)
 async def test_s3_link_is_presigned_for_the_public_url(
-    client, make_user, upload, wait_done, settings
+    client, make_plan, make_user, upload, wait_done, settings
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     original = await client.get(image["original_url"], headers=headers)
     assert original.status_code == 200
     r = await client.post(
@@ -170,9 +176,11 @@ async def test_s3_link_is_presigned_for_the_public_url(
         assert unsigned.status_code == 403, unsigned.text
 
 
-async def test_a_shared_link_sets_no_cookie(client, make_user, upload, wait_done) -> None:
+async def test_a_shared_link_sets_no_cookie(
+    client, make_plan, make_user, upload, wait_done
+) -> None:
     """Whoever opens a link is no visitor of ours: no CSRF or session cookie is handed out."""
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await linked_image(make_plan, make_user, upload, wait_done)
     r = await client.post(
         f"/api/images/{image['id']}/expiring-links", json={"seconds": 300}, headers=headers
     )

@@ -26,8 +26,10 @@ def clock(clock):
     return clock
 
 
-async def studio_image(make_user, upload, wait_done) -> tuple[dict, dict]:
-    headers = await make_user("sam", plan="Studio")
+async def stored_image(make_plan, make_user, upload, wait_done) -> tuple[dict, dict]:
+    """An image of a user whose plan has two sizes, JPEG only, and expiring links."""
+    plan = await make_plan("Stored", ["medium", "low"])
+    headers = await make_user("sam", plan=plan)
     r = await upload(headers)
     assert r.status_code == 201, r.text
     return headers, await wait_done(headers, r.json()["id"])
@@ -52,9 +54,9 @@ def shared_token(settings: Settings, image_id: str, slug: str, expires: datetime
 
 @REDIRECT
 async def test_media_redirects_to_a_presigned_url_that_opens(
-    client, make_user, upload, wait_done, settings
+    client, make_plan, make_user, upload, wait_done, settings
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await stored_image(make_plan, make_user, upload, wait_done)
     for slug, kind, name in (
         ("low", "image/jpeg", f"{image['id']}-low.jpg"),
         ("original", "image/jpeg", f"{image['id']}.jpg"),
@@ -85,9 +87,9 @@ async def test_media_redirects_to_a_presigned_url_that_opens(
 
 @REDIRECT
 async def test_redirect_url_is_the_same_throughout_its_window(
-    client, make_user, upload, wait_done, clock
+    client, make_plan, make_user, upload, wait_done, clock
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await stored_image(make_plan, make_user, upload, wait_done)
     path = f"/media/{image['id']}/low"
     # Start of a window, so that the steps below stay inside it.
     window_start = datetime.fromtimestamp(int(clock.now.timestamp()) // WINDOW * WINDOW, UTC)
@@ -113,9 +115,9 @@ async def test_redirect_url_is_the_same_throughout_its_window(
 
 @REDIRECT
 async def test_shared_link_on_s3_redirects_within_its_expiry(
-    client, make_user, upload, wait_done, settings, clock
+    client, make_plan, make_user, upload, wait_done, settings, clock
 ) -> None:
-    _, image = await studio_image(make_user, upload, wait_done)
+    _, image = await stored_image(make_plan, make_user, upload, wait_done)
     expires = clock.now + timedelta(seconds=400)
     # The app's settings carry the secret it generated (the fixture's have none).
     token = shared_token(client.app.state.settings, image["id"], "medium", expires)
@@ -135,9 +137,9 @@ async def test_shared_link_on_s3_redirects_within_its_expiry(
 
 @REDIRECT
 async def test_expiring_link_on_s3_carries_type_and_disposition(
-    client, make_user, upload, wait_done
+    client, make_plan, make_user, upload, wait_done
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await stored_image(make_plan, make_user, upload, wait_done)
     r = await client.post(
         f"/api/images/{image['id']}/expiring-links",
         json={"seconds": 600, "rendition": "low"},
@@ -152,9 +154,9 @@ async def test_expiring_link_on_s3_carries_type_and_disposition(
 
 @STREAM
 async def test_streaming_from_s3_keeps_etag_and_ranges(
-    client, make_user, upload, wait_done
+    client, make_plan, make_user, upload, wait_done
 ) -> None:
-    headers, image = await studio_image(make_user, upload, wait_done)
+    headers, image = await stored_image(make_plan, make_user, upload, wait_done)
     path = f"/media/{image['id']}/low"
     full = await client.get(path, headers=headers)
     assert full.status_code == 200
