@@ -11,10 +11,10 @@ import sys
 import httpx
 import pytest
 
-from imageuploader.app import create_app
 from imageuploader.images.tables import Image, Rendition, Variant
 from imageuploader.settings import Settings
 from imageuploader.storage import storage_from_url
+from tests.conftest import app_for
 
 from .conftest import photo
 
@@ -52,7 +52,7 @@ class TestReprocess:
     @pytest.fixture
     def app(self, settings: Settings, clock):
         # No worker threads in the app: the command must do the work.
-        return create_app(dataclasses.replace(settings, worker_threads=0), clock=clock)
+        return app_for(dataclasses.replace(settings, worker_threads=0), clock=clock)
 
     async def test_makes_missing_and_failed_then_all(
         self, make_user, upload, settings, storage_env

@@ -10,11 +10,11 @@ import anyio.from_thread
 import pytest
 
 from imageuploader import maintenance
-from imageuploader.app import create_app
 from imageuploader.images import keys, renditions
 from imageuploader.images.tables import Image, Rendition
 from imageuploader.settings import Settings
 from imageuploader.storage import S3Storage, storage_from_url
+from tests.conftest import app_for
 
 from .conftest import photo
 
@@ -27,7 +27,7 @@ pytestmark = [
 @pytest.fixture
 def app(settings: Settings, clock):
     # No worker threads: renditions stay pending until the test makes them.
-    return create_app(dataclasses.replace(settings, worker_threads=0), clock=clock)
+    return app_for(dataclasses.replace(settings, worker_threads=0), clock=clock)
 
 
 async def uploads(make_user, upload, count: int) -> tuple[dict, list[str]]:

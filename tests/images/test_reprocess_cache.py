@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from imageuploader.app import create_app
 from imageuploader.settings import Settings
+from tests.conftest import app_for
 
 from .conftest import photo
 from .test_cli_maintenance import command_env, run_cli
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("settings")
 @pytest.fixture
 def app(settings: Settings, clock):
     # No worker threads: the renditions stay pending until the command makes them.
-    return create_app(dataclasses.replace(settings, worker_threads=0), clock=clock)
+    return app_for(dataclasses.replace(settings, worker_threads=0), clock=clock)
 
 
 async def test_reprocess_clears_the_servers_cached_views(

@@ -10,12 +10,12 @@ import pytest
 from dramatiq import Worker
 
 from imageuploader.accounts.tables import Size
-from imageuploader.app import create_app
 from imageuploader.images import renditions
 from imageuploader.images.tables import Rendition
 from imageuploader.settings import Settings
 from imageuploader.storage import StorageUnavailable
 from imageuploader.tasks import registry
+from tests.conftest import app_for
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("settings")
 @pytest.fixture
 def app(settings: Settings, clock):
     # No worker threads: the test runs the worker's function itself.
-    return create_app(dataclasses.replace(settings, worker_threads=0), clock=clock)
+    return app_for(dataclasses.replace(settings, worker_threads=0), clock=clock)
 
 
 class FlakyStorage:

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import pyvips
 
-from imageuploader.app import create_app
 from imageuploader.settings import Settings
+from tests.conftest import app_for
 
 from .conftest import photo
 from .test_upload import assert_nothing_stored
@@ -34,7 +34,7 @@ def strict_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def app(strict_settings: Settings, clock):
-    return create_app(strict_settings, clock=clock)
+    return app_for(strict_settings, clock=clock)
 
 
 @pytest.mark.parametrize(
