@@ -23,11 +23,14 @@ test: install
 	$(UV) run ruff format --check .
 	$(UV) run pytest
 
-# The fast lane: lint and every test but the browser, load, fault, fuzz and e2e suites.
+# The fast lane: lint and every test but the browser, load, fault, fuzz and e2e suites,
+# in four processes (tests wait on workers and servers, so more than two cores pay)
+# that take work from each other once their own runs out, without the plugins that
+# only the fuzz suite needs.
 check: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run pytest -m "not slow_lane" -n 3
+	$(UV) run pytest -m "not slow_lane" -n 4 --dist worksteal -p no:hypothesispytest -p no:faker -p no:schemathesis
 
 lint: install
 	$(UV) run ruff check .

@@ -103,6 +103,20 @@ def require_service(url: str, what: str) -> None:
 SLOW_SUITES = ("browser", "load", "faults", "fuzz", "e2e")
 
 
+FAST_LANE = "not slow_lane"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The fast lane does not even import the slow suites' folders (their browser
+    driver and fuzzer cost seconds in every xdist worker)."""
+    if config.getoption("markexpr") != FAST_LANE:
+        return None
+    root = Path(__file__).parent
+    if collection_path.parent == root and collection_path.name in SLOW_SUITES:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
     for item in items:
