@@ -146,7 +146,7 @@ def build_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
     pool = db.WorkerPool(engine, settings.database_pool_size)
     storage = make_storage(settings)
     broker = make_broker(settings.broker_redis_url)
-    broker.add_middleware(CloseOnWorkerLoop(pool.close))
+    broker.add_middleware(CloseOnWorkerLoop(db.close_worker_pools))
     # One cache object for the app and its in-process workers (memory://).
     watch = watched_generations(settings)
     cache = make_image_cache(settings, watch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -80,9 +81,17 @@ async def ping() -> None:
     await Size.raw("SELECT 1").run()
 
 
+# Dramatiq runs the async actors of every worker in a process on one event loop (a
+# global of its AsyncIO middleware), so a job may open its engine's pool on a loop that
+# another worker started. Whoever stops a worker loop closes every pool opened on it.
+_opened_on: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Engine]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class WorkerPool:
     """A PostgreSQL pool for a Dramatiq worker's event loop, opened by its first job
-    and closed when the worker shuts down.
+    and closed, by `close_worker_pools`, when the worker shuts down.
 
     A pool belongs to the event loop that opened it, and a Dramatiq worker runs
     its async actors on a loop of its own that only exists once the worker has
@@ -94,20 +103,23 @@ class WorkerPool:
     def __init__(self, engine: Engine, max_size: int) -> None:
         self.engine = engine
         self.max_size = max_size
-        self._started = False
-        self._lock: asyncio.Lock | None = None
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def start(self) -> None:
-        if self._started or self.max_size <= 0 or not isinstance(self.engine, PostgresEngine):
+        """Open the engine's pool on the running loop, unless it has one."""
+        engine = self.engine
+        if self.max_size <= 0 or not isinstance(engine, PostgresEngine) or engine.pool:
             return
-        self._lock = self._lock or asyncio.Lock()
-        async with self._lock:
-            if not self._started:
-                await self.engine.start_connection_pool(min_size=1, max_size=self.max_size)
-                self._started = True
+        loop = asyncio.get_running_loop()
+        async with self._locks.setdefault(loop, asyncio.Lock()):
+            if engine.pool is None:
+                await engine.start_connection_pool(min_size=1, max_size=self.max_size)
+                _opened_on.setdefault(loop, []).append(engine)
 
-    async def close(self) -> None:
-        """On the worker's loop, once its jobs are done (the pool is that loop's)."""
-        if self._started:
-            self._started = False
-            await self.engine.close_connection_pool()
+
+async def close_worker_pools() -> None:
+    """On a worker's loop, once its jobs are done: close every pool opened on it."""
+    for engine in _opened_on.pop(asyncio.get_running_loop(), []):
+        await engine.close_connection_pool()

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dramatiq
-from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.asyncio import EventLoopThread, get_event_loop_thread
 from dramatiq.broker import Broker
 from dramatiq.message import Message
 
@@ -96,16 +96,23 @@ class JobStatsMiddleware(dramatiq.Middleware):
 
 
 class CloseOnWorkerLoop(dramatiq.Middleware):
-    """Run `close` on the async actors' event loop once the worker's threads are done.
+    """Run `close` on the worker's own event loop for async actors, once its threads
+    are done.
 
-    Add it after Dramatiq's AsyncIO middleware: "after" hooks run in reverse order,
-    so this one runs while that loop is still up (AsyncIO's hook stops it).
+    The loop is taken at boot: Dramatiq keeps only the latest worker's loop in a
+    global, and a process may run more than one worker (an app under test beside
+    another). Add this after Dramatiq's AsyncIO middleware: "after" hooks run in
+    reverse order, so this one runs while the loop is still up.
     """
 
     def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
         self.close = close
+        self._thread: EventLoopThread | None = None
+
+    def after_worker_boot(self, broker: Broker, worker: dramatiq.Worker) -> None:
+        self._thread = get_event_loop_thread()
 
     def after_worker_shutdown(self, broker: Broker, worker: dramatiq.Worker) -> None:
-        thread = get_event_loop_thread()
-        if thread is not None:
+        thread, self._thread = self._thread, None
+        if thread is not None and thread.loop.is_running():
             thread.run_coroutine(self.close())
