@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -13,7 +14,9 @@ import redis.asyncio
 from imageuploader import prefetch
 from imageuploader.redis_watch import WatchedKeys
 
-PREFIX = "imageuploader:test-watch:"
+# Per process: Redis tracks keys by name across its databases, so another xdist
+# process writing the same key in its own database would invalidate this one's watch.
+PREFIX = f"imageuploader:test-watch:{uuid.uuid4().hex[:12]}:"
 KEY = f"{PREFIX}a"
 
 
